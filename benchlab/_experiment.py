@@ -1,0 +1,273 @@
+"""Experiments: strategies x repeats on one benchmark, executed, stored and resumable."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ._errors import InvalidConfig, ResultsConflict
+from ._registry import BENCHMARKS, STRATEGIES
+from ._runner import run
+from ._spec import RunSpec, canonical_json
+from ._store import atomic_write_json, is_complete, read_summary, write_run
+
+__all__ = ["StrategyConfig", "Experiment", "run_experiment", "execute_and_store", "EXECUTORS"]
+
+EXPERIMENT_FILE = "experiment.json"
+EXECUTORS = ("inprocess", "process")
+_LABEL = re.compile(r"^[A-Za-z0-9_.=+-]+$")
+
+
+def _check_label(label: str, what: str) -> str:
+    if not _LABEL.match(label):
+        raise InvalidConfig(f"{what} label {label!r} may only hold letters, digits and _ . = + -")
+    return label
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    """A strategy in an experiment: registry ``name``, keyword ``kwargs``, folder ``label``."""
+
+    name: str
+    kwargs: dict = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def folder(self) -> str:
+        return _check_label(self.label or self.name, "strategy")
+
+    @classmethod
+    def parse(cls, text: str) -> "StrategyConfig":
+        """Parse ``NAME[:key=value,key=value][@LABEL]``; values are JSON or plain strings."""
+        return cls(*_parse_component(text))
+
+
+def _parse_component(text: str) -> tuple[str, dict, str]:
+    label = ""
+    if "@" in text:
+        text, label = text.rsplit("@", 1)
+    name, _, rest = text.partition(":")
+    kwargs = {}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise InvalidConfig(f"cannot parse {item!r} in {text!r}: write NAME:key=value,key=value")
+        try:
+            kwargs[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key.strip()] = value
+    return name.strip(), kwargs, label
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Strategies x repeats on one benchmark with one budget and one master seed.
+
+    Results go to ``root/name/<benchmark label>/<strategy label>/seed-<repeat>/``.
+    """
+
+    name: str
+    benchmark: str
+    strategies: tuple[StrategyConfig, ...]
+    repeats: int = 20
+    seed: int = 0
+    max_evaluations: int | None = None
+    max_seconds: float | None = None
+    n_workers: int = 1
+    benchmark_kwargs: dict = field(default_factory=dict)
+    benchmark_label: str = ""
+    root: Path = Path("results")
+
+    def __post_init__(self) -> None:
+        _check_label(self.name, "experiment")
+        if isinstance(self.repeats, bool) or not isinstance(self.repeats, int) or self.repeats < 1:
+            raise InvalidConfig(f"repeats (--seeds) must be a positive integer, got {self.repeats!r}")
+        if not self.strategies:
+            raise InvalidConfig("an experiment needs at least one strategy (--strategies NAME ...)")
+        labels = [s.folder for s in self.strategies]
+        if len(set(labels)) != len(labels):
+            raise InvalidConfig(f"strategy labels must be unique, got {labels}; add @LABEL to tell them apart")
+        BENCHMARKS.get(self.benchmark)
+        for s in self.strategies:
+            STRATEGIES.get(s.name)
+        self.specs()  # validates the budget
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.root) / self.name
+
+    @property
+    def bench_folder(self) -> str:
+        if self.benchmark_label:
+            return _check_label(self.benchmark_label, "benchmark")
+        if not self.benchmark_kwargs:
+            return self.benchmark
+        parts = [f"{k}={v}" for k, v in sorted(self.benchmark_kwargs.items())]
+        return _check_label(re.sub(r"[^A-Za-z0-9_.=+-]", "", "_".join([self.benchmark, *parts])), "benchmark")
+
+    def specs(self) -> list[tuple[RunSpec, Path, str]]:
+        """``(spec, run folder, strategy label)`` of every run, strategy-major."""
+        out = []
+        for s in self.strategies:
+            for k in range(self.repeats):
+                spec = RunSpec(
+                    benchmark=self.benchmark,
+                    benchmark_kwargs=dict(self.benchmark_kwargs),
+                    strategy=s.name,
+                    strategy_kwargs=dict(s.kwargs),
+                    seed=self.seed,
+                    repeat=k,
+                    max_evaluations=self.max_evaluations,
+                    max_seconds=self.max_seconds,
+                    n_workers=self.n_workers,
+                )
+                out.append((spec, self.folder / self.bench_folder / s.folder / f"seed-{k}", s.folder))
+        return out
+
+    def identity(self) -> dict:
+        """What must match for a results folder to belong to this experiment."""
+        return {
+            "benchmark": self.benchmark,
+            "benchmark_kwargs": self.benchmark_kwargs,
+            "seed": self.seed,
+            "max_evaluations": self.max_evaluations,
+            "max_seconds": self.max_seconds,
+            "n_workers": self.n_workers,
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            **self.identity(),
+            "benchmark_label": self.bench_folder,
+            "repeats": self.repeats,
+            "strategies": [{"label": s.folder, "name": s.name, "kwargs": s.kwargs} for s in self.strategies],
+        }
+
+
+def _claim_folder(exp: Experiment) -> None:
+    """Create or check ``experiment.json``; merge strategy lists and repeats on resume."""
+    path = exp.folder / EXPERIMENT_FILE
+    mine = exp.to_dict()
+    if path.exists():
+        try:
+            theirs = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            raise ResultsConflict(f"{path} is corrupt; delete {exp.folder} or choose another --name") from None
+        diff = [k for k in exp.identity() if canonical_json(theirs.get(k)) != canonical_json(mine[k])]
+        if diff:
+            detail = ", ".join(f"{k}: {theirs.get(k)!r} there vs {mine[k]!r} now" for k in diff)
+            raise ResultsConflict(
+                f"{exp.folder} holds another experiment ({detail}); choose another --name or delete that folder"
+            )
+        known = {s["label"]: s for s in theirs.get("strategies", [])}
+        for s in mine["strategies"]:
+            old = known.get(s["label"])
+            if old is not None and canonical_json(old) != canonical_json(s):
+                raise ResultsConflict(
+                    f"{exp.folder}: strategy label {s['label']!r} was {old['name']} {old['kwargs']} there, "
+                    f"{s['name']} {s['kwargs']} now; give it another label (NAME@LABEL) or choose another --name"
+                )
+            known[s["label"]] = s
+        mine["strategies"] = list(known.values())
+        mine["repeats"] = max(int(theirs.get("repeats", 0)), exp.repeats)
+    atomic_write_json(path, mine)
+
+
+def execute_and_store(spec: RunSpec, run_dir: str) -> dict:
+    """Run one spec and write its folder; returns a small status dict (picklable)."""
+    result = run(spec)
+    write_run(Path(run_dir), result)
+    s = result.summary
+    return {"run_dir": str(run_dir), "status": s["status"], "error": (s["error"] or {}).get("message")}
+
+
+def _progress(total: int, enabled: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, desc=desc, unit="run", file=sys.stderr, dynamic_ncols=True)
+
+
+def run_experiment(
+    exp: Experiment,
+    *,
+    executor: str = "inprocess",
+    jobs: int | None = None,
+    progress: bool = True,
+    on_result: Callable[[dict], None] | None = None,
+) -> dict:
+    """Run every missing run of ``exp``; return counts ``{"skipped", "done", "failed"}``.
+
+    Finished runs (a ``summary.json`` with status ok) are skipped, so an interrupted
+    experiment resumes where it stopped. A run whose strategy raises is recorded with its
+    traceback and the others go on. ``executor`` is ``"inprocess"`` or ``"process"``
+    (a spawned process pool of ``jobs`` workers); both write identical files.
+    """
+    if executor not in EXECUTORS:
+        raise InvalidConfig(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    todo = []
+    skipped = 0
+    for spec, run_dir, _ in exp.specs():
+        spec_file = run_dir / "spec.json"
+        if spec_file.exists():
+            try:
+                stored = json.loads(spec_file.read_text())
+            except json.JSONDecodeError:
+                stored = None
+            if stored is not None and canonical_json(stored) != spec.to_json():
+                raise ResultsConflict(
+                    f"{run_dir} holds a run of another specification; choose another --name or delete {exp.folder}"
+                )
+        if is_complete(run_dir):
+            skipped += 1
+        else:
+            todo.append((spec, run_dir))
+    _claim_folder(exp)
+    counts = {"skipped": skipped, "done": 0, "failed": 0}
+    bar = _progress(len(todo), progress, f"{exp.name}")
+
+    def _record(status: dict) -> None:
+        counts["done" if status["status"] == "ok" else "failed"] += 1
+        bar.update(1)
+        if counts["failed"]:
+            bar.set_postfix(failed=counts["failed"])
+        if on_result is not None:
+            on_result(status)
+
+    try:
+        if executor == "inprocess" or len(todo) <= 1:
+            for spec, run_dir in todo:
+                _record(execute_and_store(spec, str(run_dir)))
+        else:
+            _run_pool(todo, jobs, _record)
+    finally:
+        bar.close()
+    return counts
+
+
+def _run_pool(todo: Iterable, jobs: int | None, record: Callable[[dict], None]) -> None:
+    import os
+
+    jobs = jobs or os.cpu_count() or 1
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        pending = {pool.submit(execute_and_store, spec, str(run_dir)) for spec, run_dir in todo}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    record(fut.result())
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+
+
+def load_runs(folder: Path) -> list[tuple[Path, dict | None]]:
+    """Every ``seed-*`` folder under an experiment folder with its summary (None = incomplete)."""
+    return [(d, read_summary(d)) for d in sorted(Path(folder).glob("*/*/seed-*"))]

@@ -1,0 +1,237 @@
+"""One run on a simulated clock: N workers, results told in order of simulated finish time."""
+
+from __future__ import annotations
+
+import heapq
+import inspect
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._benchmark import Benchmark
+from ._errors import InvalidConfig
+from ._registry import BENCHMARKS, STRATEGIES
+from ._rng import run_seed_sequence
+from ._spec import RunSpec, canonical_json
+from ._strategy import Strategy
+
+__all__ = ["make_benchmark", "make_strategy", "run", "RunResult"]
+
+_BENCHMARK_CACHE: dict[str, Benchmark] = {}
+
+
+def _construct(registry, name: str, kwargs: dict):
+    cls = registry.get(name)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        params = ", ".join(str(p) for p in list(inspect.signature(cls.__init__).parameters.values())[1:])
+        raise InvalidConfig(f"{registry.kind} {name!r}: {exc}; its parameters are ({params})") from None
+
+
+def make_benchmark(name: str, kwargs: dict | None = None, *, cache: bool = True) -> Benchmark:
+    """Build a registered benchmark; tables are cached per process (they are read-only)."""
+    kwargs = dict(kwargs or {})
+    key = canonical_json({"name": name, "kwargs": kwargs})
+    if cache and key in _BENCHMARK_CACHE:
+        return _BENCHMARK_CACHE[key]
+    bench = _construct(BENCHMARKS, name, kwargs)
+    if cache:
+        _BENCHMARK_CACHE[key] = bench
+    return bench
+
+
+def make_strategy(name: str, kwargs: dict | None = None) -> Strategy:
+    """Build a registered strategy from its keyword hyper-parameters."""
+    return _construct(STRATEGIES, name, dict(kwargs or {}))
+
+
+@dataclass
+class RunResult:
+    """Trajectory columns (one row per told evaluation, in finish order) and a summary."""
+
+    spec: RunSpec
+    columns: dict[str, Any]
+    summary: dict
+
+
+class _Recorder:
+    __slots__ = ("trial", "arch", "fidelity", "worker", "start", "end", "cost", "value")
+
+    def __init__(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, [])
+
+
+def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _Recorder, objective: str) -> str:
+    """Drive ask/evaluate/tell until the budget ends; return why it stopped."""
+    max_evals = spec.max_evaluations if spec.max_evaluations is not None else math.inf
+    max_seconds = spec.max_seconds if spec.max_seconds is not None else math.inf
+    ask, tell, evaluate = strategy.ask, strategy.tell, bench.evaluate
+    r_trial, r_arch, r_fid, r_worker = rec.trial.append, rec.arch.append, rec.fidelity.append, rec.worker.append
+    r_start, r_end, r_cost, r_value = rec.start.append, rec.end.append, rec.cost.append, rec.value.append
+    nan = math.nan
+    clock = 0.0
+    started = 0
+    if spec.n_workers == 1:
+        while started < max_evals and clock < max_seconds:
+            trial = ask()
+            if trial is None:
+                return "exhausted"
+            ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
+            started += 1
+            start = clock
+            clock += ev.cost
+            tell(trial, ev)
+            r_trial(trial.id)
+            r_arch(trial.arch)
+            r_fid(ev.fidelity)
+            r_worker(0)
+            r_start(start)
+            r_end(clock)
+            r_cost(ev.cost)
+            r_value(ev.metrics.get(objective, nan))
+        return "max_evaluations" if started >= max_evals else "max_seconds"
+
+    running: list = []
+    free = list(range(spec.n_workers))
+    seq = 0
+    reason = "exhausted"
+    while True:
+        while free:
+            if started >= max_evals:
+                reason = "max_evaluations"
+                break
+            if clock >= max_seconds:
+                reason = "max_seconds"
+                break
+            trial = ask()
+            if trial is None:
+                reason = "exhausted"
+                break
+            ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
+            worker = heapq.heappop(free)
+            heapq.heappush(running, (clock + ev.cost, seq, worker, clock, trial, ev))
+            seq += 1
+            started += 1
+        if not running:
+            return reason
+        end, _, worker, start, trial, ev = heapq.heappop(running)
+        clock = end
+        tell(trial, ev)
+        heapq.heappush(free, worker)
+        r_trial(trial.id)
+        r_arch(trial.arch)
+        r_fid(ev.fidelity)
+        r_worker(worker)
+        r_start(start)
+        r_end(end)
+        r_cost(ev.cost)
+        r_value(ev.metrics.get(objective, nan))
+
+
+def _incumbents(values: np.ndarray, sign: float) -> np.ndarray:
+    """Index of the incumbent after each row: first row with the best score so far."""
+    scores = sign * values
+    scores = np.where(np.isnan(scores), -np.inf, scores)
+    if scores.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    previous_best = np.maximum.accumulate(np.concatenate([[-np.inf], scores[:-1]]))
+    improved = scores > previous_best
+    improved[0] = True
+    return np.maximum.accumulate(np.where(improved, np.arange(scores.size), 0))
+
+
+def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy | None = None) -> RunResult:
+    """Execute one run and return its trajectory and summary (nothing is written).
+
+    If the strategy raises, the evaluations finished so far are kept, and the error and
+    its traceback are in the summary (``status: "error"``).
+    """
+    import traceback
+
+    bench = benchmark if benchmark is not None else make_benchmark(spec.benchmark, spec.benchmark_kwargs)
+    strat = strategy if strategy is not None else make_strategy(spec.strategy, spec.strategy_kwargs)
+    objective = bench.objectives[0]
+    report_metric = bench.report_metric
+    seq = run_seed_sequence(spec.seed, spec.benchmark_key, spec.strategy_key, spec.repeat)
+    strategy_seed, bench_seed = seq.spawn(2)
+    bench_rng = np.random.default_rng(bench_seed)
+    rec = _Recorder()
+    t0 = time.perf_counter()
+    error = None
+    try:
+        strat.setup(bench.space, bench.objectives, bench.fidelity, seed=strategy_seed)
+        reason = _loop(strat, bench, spec, bench_rng, rec, objective.name)
+    except Exception as exc:  # a failing strategy must not lose finished evaluations
+        reason = "error"
+        error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
+    wall = time.perf_counter() - t0
+
+    values = np.asarray(rec.value, dtype=np.float64)
+    inc = _incumbents(values, objective.sign)
+    unique_inc = {}
+    for i in np.unique(inc).tolist():
+        unique_inc[i] = bench.report(rec.arch[i])[report_metric]
+    inc_test = np.array([unique_inc[i] for i in inc.tolist()], dtype=np.float64)
+    optimum = bench.optimum(report_metric)
+    regret = objective.sign * (optimum - inc_test)
+    to_str = bench.space.to_str
+    arch_str = [to_str(a) for a in rec.arch]
+    fid = [math.nan if f is None else float(f) for f in rec.fidelity]
+    columns = {
+        "eval": np.arange(1, values.size + 1, dtype=np.int64),
+        "trial": np.asarray(rec.trial, dtype=np.int64),
+        "arch": arch_str,
+        "fidelity": np.asarray(fid, dtype=np.float64),
+        "worker": np.asarray(rec.worker, dtype=np.int64),
+        "start": np.asarray(rec.start, dtype=np.float64),
+        "end": np.asarray(rec.end, dtype=np.float64),
+        "cost": np.asarray(rec.cost, dtype=np.float64),
+        "value": values,
+        "incumbent": [arch_str[i] for i in inc.tolist()],
+        "incumbent_value": values[inc] if values.size else values,
+        "incumbent_test": inc_test,
+        "regret": regret,
+    }
+    final = None
+    if values.size:
+        last = int(inc[-1])
+        final = {
+            "incumbent": arch_str[last],
+            "incumbent_value": float(values[last]),
+            "test": float(inc_test[-1]),
+            "regret": float(regret[-1]),
+            "report": bench.report(rec.arch[last]),
+        }
+    recommended = None
+    if error is None:
+        try:
+            rec_arch = strat.recommend()
+            if rec_arch is not None:
+                recommended = {"arch": to_str(rec_arch), "report": bench.report(rec_arch)}
+        except Exception as exc:
+            error = {"type": type(exc).__name__, "message": f"recommend() failed: {exc}", "traceback": traceback.format_exc()}
+            reason = "error"
+    summary = {
+        "status": "ok" if error is None else "error",
+        "run_id": spec.run_id,
+        "spec": spec.to_dict(),
+        "benchmark": bench.describe(),
+        "objective": objective.name,
+        "direction": objective.direction,
+        "report_metric": report_metric,
+        "optimum": optimum,
+        "stop_reason": reason,
+        "n_evaluations": int(values.size),
+        "simulated_time": float(rec.end[-1]) if rec.end else 0.0,
+        "simulated_time_max": float(max(rec.end)) if rec.end else 0.0,
+        "final": final,
+        "recommended": recommended,
+        "wall_time_s": wall,
+        "error": error,
+    }
+    return RunResult(spec, columns, summary)

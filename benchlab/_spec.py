@@ -1,0 +1,117 @@
+"""RunSpec: everything that determines one run, with a canonical JSON form and run id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import InvalidConfig
+
+__all__ = ["RunSpec", "canonical_json"]
+
+
+def canonical_json(obj: Any) -> str:
+    """Compact JSON with sorted keys: the same object always gives the same text."""
+    try:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidConfig(f"{obj!r} is not JSON-serialisable ({exc}); use numbers, strings, lists and dicts") from None
+
+
+def _component_key(name: str, kwargs: dict) -> str:
+    return canonical_json({"name": name, "kwargs": kwargs})
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: benchmark, strategy, seeds, budget and parallelism.
+
+    ``seed`` is the experiment's master seed and ``repeat`` the repetition index; the run's
+    random streams derive from both (see :func:`benchlab.run_seed_sequence`). The budget is
+    ``max_evaluations`` and/or ``max_seconds`` of simulated time (whichever ends first); a
+    trial that starts before the time budget runs out is counted (the NAS-Bench-201
+    protocol's ``while total_time < budget`` loop). ``n_workers`` simulated workers evaluate
+    in parallel.
+    """
+
+    benchmark: str
+    strategy: str
+    benchmark_kwargs: dict = field(default_factory=dict)
+    strategy_kwargs: dict = field(default_factory=dict)
+    seed: int = 0
+    repeat: int = 0
+    max_evaluations: int | None = None
+    max_seconds: float | None = None
+    n_workers: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("seed", "repeat", "n_workers"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise InvalidConfig(f"{name} must be an integer, got {v!r}")
+        if self.seed < 0 or self.repeat < 0:
+            raise InvalidConfig(f"seed and repeat must be >= 0, got seed={self.seed}, repeat={self.repeat}")
+        if self.n_workers < 1:
+            raise InvalidConfig(f"n_workers must be >= 1, got {self.n_workers}")
+        if self.max_evaluations is None and self.max_seconds is None:
+            raise InvalidConfig("a run needs a budget: set max_evaluations (--max-evals) and/or max_seconds (--max-seconds)")
+        if self.max_evaluations is not None and (
+            isinstance(self.max_evaluations, bool) or not isinstance(self.max_evaluations, int) or self.max_evaluations < 1
+        ):
+            raise InvalidConfig(f"max_evaluations must be a positive integer, got {self.max_evaluations!r}")
+        if self.max_seconds is not None and (
+            isinstance(self.max_seconds, bool)
+            or not isinstance(self.max_seconds, (int, float))
+            or not math.isfinite(self.max_seconds)
+            or self.max_seconds <= 0
+        ):
+            raise InvalidConfig(f"max_seconds must be a positive number, got {self.max_seconds!r}")
+        if not isinstance(self.benchmark_kwargs, dict) or not isinstance(self.strategy_kwargs, dict):
+            raise InvalidConfig("benchmark_kwargs and strategy_kwargs must be dicts")
+        canonical_json(self.to_dict())  # fail early on non-JSON values
+
+    def to_dict(self) -> dict:
+        return {
+            "benchmark": self.benchmark,
+            "benchmark_kwargs": dict(self.benchmark_kwargs),
+            "strategy": self.strategy,
+            "strategy_kwargs": dict(self.strategy_kwargs),
+            "seed": self.seed,
+            "repeat": self.repeat,
+            "max_evaluations": self.max_evaluations,
+            "max_seconds": self.max_seconds,
+            "n_workers": self.n_workers,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunSpec":
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise InvalidConfig(f"unknown RunSpec fields {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return canonical_json(self.to_dict())
+
+    @property
+    def run_id(self) -> str:
+        """First 16 hex digits of the sha256 of the canonical JSON."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+    @property
+    def benchmark_key(self) -> str:
+        return _component_key(self.benchmark, self.benchmark_kwargs)
+
+    @property
+    def strategy_key(self) -> str:
+        return _component_key(self.strategy, self.strategy_kwargs)
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RunSpec) and self.to_json() == other.to_json()

@@ -1,0 +1,110 @@
+"""Results on disk: ``<root>/<experiment>/<benchmark>/<strategy>/seed-<k>/``.
+
+Each run folder holds ``spec.json``, ``trials.parquet`` and ``summary.json``; the summary
+is written last and atomically (temp file + ``os.replace``), so a folder without it is an
+incomplete run that ``resume`` re-runs. Trials files are byte-identical for the same spec.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._errors import DataError
+
+__all__ = ["write_run", "read_summary", "read_trials", "is_complete", "atomic_write_bytes", "atomic_write_json"]
+
+SPEC_FILE = "spec.json"
+TRIALS_FILE = "trials.parquet"
+SUMMARY_FILE = "summary.json"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None  # JSON has no NaN/inf
+    return obj
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    text = json.dumps(_jsonable(obj), indent=2, sort_keys=True) + "\n"
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _trials_bytes(columns: dict) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({k: (pa.array(v, type=pa.string()) if isinstance(v, list) else pa.array(v)) for k, v in columns.items()})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", write_statistics=False)
+    return sink.getvalue().to_pybytes()
+
+
+def write_run(run_dir: Path, result) -> None:
+    """Write one run's spec, trials and (last, atomically) summary."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(run_dir / SPEC_FILE, result.spec.to_dict())
+    atomic_write_bytes(run_dir / TRIALS_FILE, _trials_bytes(result.columns))
+    atomic_write_json(run_dir / SUMMARY_FILE, result.summary)
+
+
+def read_summary(run_dir: Path) -> dict | None:
+    """The run's summary, or None when the run is incomplete (no summary yet)."""
+    path = Path(run_dir) / SUMMARY_FILE
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path} is corrupt ({exc}); delete it and re-run the experiment to redo that run") from None
+
+
+def is_complete(run_dir: Path) -> bool:
+    summary = read_summary(run_dir)
+    return summary is not None and summary.get("status") == "ok"
+
+
+def read_trials(run_dir: Path):
+    """The run's trajectory as a pandas DataFrame."""
+    import pyarrow.parquet as pq
+
+    path = Path(run_dir) / TRIALS_FILE
+    try:
+        return pq.read_table(path).to_pandas()
+    except FileNotFoundError:
+        raise DataError(f"{path} is missing; re-run the experiment to redo that run") from None
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise DataError(f"{path} cannot be read ({exc}); delete the run folder and re-run the experiment") from None

@@ -1,0 +1,116 @@
+"""The NAS-Bench-201 cell search space (Dong & Yang, ICLR 2020).
+
+A cell has 4 nodes and 6 edges; each edge carries one of 5 operations. An architecture
+is a tuple of 6 op ids in the official string's edge order
+``(1<-0), (2<-0), (2<-1), (3<-0), (3<-1), (3<-2)``, with op ids in the official order
+``none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3``. The official string
+``|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|``
+lists node 1's, node 2's and node 3's incoming edges, each as ``op~source``.
+
+Integer ids (``to_id``/``from_id``) are benchlab ids: base-5 numbers with edge (1<-0) most
+significant. They are NOT the official NAS-Bench-201 indices, whose order is a fixed
+permutation carried only by the official data files.
+"""
+
+from __future__ import annotations
+
+from benchlab import CategoricalSpace, InvalidArchitecture
+
+__all__ = ["NB201Space", "OPS", "EDGES"]
+
+OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+EDGES = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
+_NODE_EDGES = ((0,), (1, 2), (3, 4, 5))  # positions of each node's incoming edges
+_SOURCES = (0, 0, 1, 0, 1, 2)
+_OP_INDEX = {op: i for i, op in enumerate(OPS)}
+
+
+def _format(arch: tuple) -> str:
+    nodes = ["|" + "|".join(f"{OPS[arch[e]]}~{_SOURCES[e]}" for e in edges) + "|" for edges in _NODE_EDGES]
+    return "+".join(nodes)
+
+
+class NB201Space(CategoricalSpace):
+    """NAS-Bench-201: 5**6 = 15,625 cells (6 edges x 5 operations)."""
+
+    def __init__(self) -> None:
+        super().__init__([(f"edge {e}", OPS) for e in EDGES], name="nb201")
+        self._archs: list[tuple] | None = None
+        self._strings: list[str] | None = None
+        self._ids: dict[tuple, int] | None = None
+
+    def _tables(self) -> None:
+        archs = [self.from_id_slow(i) for i in range(self.size)]
+        self._archs = archs
+        self._strings = [_format(a) for a in archs]
+        self._ids = {a: i for i, a in enumerate(archs)}
+
+    def from_id_slow(self, index: int) -> tuple:
+        return CategoricalSpace.from_id(self, index)
+
+    @property
+    def all_archs(self) -> list[tuple]:
+        """Every architecture, in id order (cached)."""
+        if self._archs is None:
+            self._tables()
+        return self._archs
+
+    def from_id(self, index: int) -> tuple:
+        archs = self.all_archs
+        if type(index) is int and 0 <= index < 15625:
+            return archs[index]
+        return CategoricalSpace.from_id(self, index)  # raises the error, or handles numpy ints
+
+    def to_id(self, arch) -> int:
+        if self._ids is None:
+            self._tables()
+        try:
+            return self._ids[arch]
+        except (KeyError, TypeError):
+            self.validate(arch)
+            raise
+
+    def enumerate(self):
+        return iter(self.all_archs)
+
+    def sample(self, rng) -> tuple:
+        return self.all_archs[int(rng.integers(0, 15625))]
+
+    def to_str(self, arch) -> str:
+        if self._ids is None:
+            self._tables()
+        try:
+            return self._strings[self._ids[arch]]
+        except (KeyError, TypeError):
+            self.validate(arch)
+            raise
+
+    def from_str(self, text: str) -> tuple:
+        bad = f"{text!r} is not a NAS-Bench-201 architecture string"
+        fix = "expected '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' with op in " + ", ".join(OPS)
+        if not isinstance(text, str):
+            raise InvalidArchitecture(f"{bad}: {fix}")
+        nodes = text.strip().split("+")
+        if len(nodes) != 3:
+            raise InvalidArchitecture(f"{bad}: it has {len(nodes)} node groups, {fix}")
+        arch = []
+        for node, (edges) in enumerate(_NODE_EDGES, start=1):
+            group = nodes[node - 1]
+            if not (group.startswith("|") and group.endswith("|")):
+                raise InvalidArchitecture(f"{bad}: node {node} group {group!r} must start and end with '|'; {fix}")
+            items = group[1:-1].split("|")
+            if len(items) != node:
+                raise InvalidArchitecture(f"{bad}: node {node} needs {node} inputs, got {len(items)}; {fix}")
+            for src, item in enumerate(items):
+                op, tilde, source = item.partition("~")
+                if op not in _OP_INDEX:
+                    raise InvalidArchitecture(f"{bad}: unknown operation {op!r}; {fix}")
+                if not tilde or source != str(src):
+                    raise InvalidArchitecture(f"{bad}: {item!r} must read '{op}~{src}' (edge {node}<-{src}); {fix}")
+                arch.append(_OP_INDEX[op])
+        return tuple(arch)
+
+    def describe_arch(self, arch) -> dict:
+        """``{edge: op name}`` for humans."""
+        self.validate(arch)
+        return {f"edge {e}": OPS[v] for e, v in zip(EDGES, arch)}
