@@ -21,8 +21,9 @@ __all__ = ["Registry", "STRATEGIES", "BENCHMARKS", "register_strategy", "registe
 class Registry:
     """A mapping from names to classes, with a loud error on collisions."""
 
-    def __init__(self, kind: str, builtin_package: str, group: str) -> None:
+    def __init__(self, kind: str, plural: str, builtin_package: str, group: str) -> None:
         self.kind = kind
+        self.plural = plural
         self._builtin = builtin_package
         self._group = group
         self._items: dict[str, type] = {}
@@ -76,7 +77,7 @@ class Registry:
             close = difflib.get_close_matches(name, self._items, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise UnknownName(
-                f"unknown {self.kind} {name!r}: {hint}run `benchlab list {self.kind}s` to see the "
+                f"unknown {self.kind} {name!r}: {hint}run `benchlab list {self.plural}` to see the "
                 f"{len(self._items)} registered ones ({', '.join(sorted(self._items))})"
             ) from None
 
@@ -101,7 +102,7 @@ class Registry:
         return out
 
 
-STRATEGIES = Registry("strategy", "strategies", "benchlab.strategies")
-BENCHMARKS = Registry("benchmark", "benchmarks", "benchlab.benchmarks")
+STRATEGIES = Registry("strategy", "strategies", "strategies", "benchlab.strategies")
+BENCHMARKS = Registry("benchmark", "benchmarks", "benchmarks", "benchlab.benchmarks")
 register_strategy = STRATEGIES.register
 register_benchmark = BENCHMARKS.register

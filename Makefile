@@ -1,0 +1,34 @@
+# benchlab: `make demo` runs the main job, `make test` runs the tests.
+# Each creates its own virtual environment in .venv (Python >= 3.10 and make are all you need).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-all bench clean help
+
+help:
+	@echo "make demo   - install into $(VENV), run random search vs regularized evolution on analognas (20 seeds x 300 evals)"
+	@echo "make test   - install into $(VENV) with test extras and run the test suite (what CI runs)"
+	@echo "make bench  - harness overhead measurements (pytest-benchmark + ratio script)"
+	@echo "make clean  - remove $(VENV) and results of the demo"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/benchlab run --benchmark analognas --strategies random_search regularized_evolution \
+		--seeds 20 --max-evals 300 --name demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not gpu"
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest -q -m perf --benchmark-enable tests/test_perf.py
+	$(BIN)/python scripts/bench_harness.py
+
+clean:
+	rm -rf $(VENV) results/demo

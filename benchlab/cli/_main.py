@@ -1,0 +1,230 @@
+"""``benchlab run | report | plot | list``."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+import time
+from pathlib import Path
+
+from .._errors import BenchlabError, InvalidConfig
+
+__all__ = ["main", "build_parser"]
+
+_EPILOG_RUN = """\
+examples:
+  benchlab run --benchmark analognas --strategies random_search regularized_evolution \\
+      --seeds 20 --max-evals 300 --name demo
+  benchlab run --benchmark analognas:objective=analog_accuracy \\
+      --strategies regularized_evolution:population_size=20,sample_size=5@re20 --seeds 5 --max-evals 500
+
+Strategy and benchmark specs read NAME[:key=value,...][@LABEL]; values are parsed as JSON
+(numbers, true/false, lists) or kept as strings. Results go to
+ROOT/NAME/<benchmark>/<strategy label>/seed-<k>/ (spec.json, trials.parquet, summary.json).
+Re-running the same command skips finished runs and completes the missing ones.
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line that names the fix, not a usage dump."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="benchlab",
+        description="Fast, reproducible NAS research: run search strategies on tabular benchmarks, "
+        "repeat seeds on a simulated clock, and report regret curves and tables.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser(
+        "run",
+        help="run strategies x seeds on a benchmark and store every trajectory",
+        description="Run every strategy for --seeds repetitions on one benchmark, store the results, "
+        "then write the summary table and regret plot.",
+        epilog=_EPILOG_RUN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--benchmark", "-b", default="analognas", help="benchmark spec NAME[:key=value,...] (default: analognas)")
+    p.add_argument(
+        "--strategies",
+        "-s",
+        nargs="+",
+        default=["random_search", "regularized_evolution"],
+        metavar="SPEC",
+        help="strategy specs NAME[:key=value,...][@LABEL] (default: random_search regularized_evolution)",
+    )
+    p.add_argument("--seeds", "-n", type=_positive_int, default=20, help="repetitions per strategy (default: 20)")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="master seed of the experiment (default: 0)")
+    p.add_argument("--max-evals", type=_positive_int, default=None, help="evaluations per run")
+    p.add_argument(
+        "--max-seconds",
+        type=_positive_float,
+        default=None,
+        help="simulated seconds per run (benchmark cost units; NB201 protocol: 12000)",
+    )
+    p.add_argument("--workers", type=_positive_int, default=1, help="simulated parallel workers per run (default: 1)")
+    p.add_argument("--name", default="default", help="experiment name: the folder under --root (default: default)")
+    p.add_argument("--root", type=Path, default=Path("results"), help="results root folder (default: ./results)")
+    p.add_argument(
+        "--executor",
+        choices=["inprocess", "process"],
+        default="inprocess",
+        help="where runs execute: this process, or a process pool (identical files either way)",
+    )
+    p.add_argument("--jobs", "-j", type=_positive_int, default=None, help="processes for --executor process (default: all cores)")
+    p.add_argument("--no-report", action="store_true", help="skip writing the summary table and plot")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    for name, helptext in (("report", "write the summary table (CSV, Markdown) and regret plot of an experiment"), ("plot", "alias of report")):
+        r = sub.add_parser(name, help=helptext, description="Read an experiment folder and write summary.csv, summary.md and regret.png.")
+        r.add_argument("folder", type=Path, help="experiment folder, e.g. results/demo")
+        r.add_argument("--out", type=Path, default=None, help="output folder (default: the experiment folder)")
+        r.add_argument("--x", choices=["eval", "time"], default="eval", help="x axis: evaluations or simulated time (default: eval)")
+        r.add_argument(
+            "--stat", choices=["mean_se", "median_iqr"], default="mean_se", help="band: mean ± standard error or median + IQR"
+        )
+        r.add_argument("--linear-x", action="store_true", help="linear x axis (default: log)")
+        r.add_argument("--log-y", action="store_true", help="log y axis")
+
+    lst = sub.add_parser("list", help="list registered strategies and benchmarks", description="List what is registered.")
+    lst.add_argument("what", nargs="?", choices=["strategies", "benchmarks", "all"], default="all")
+    return parser
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return f"benchlab {__version__}"
+
+
+def _params(cls) -> str:
+    sig = inspect.signature(cls.__init__)
+    out = []
+    for p in list(sig.parameters.values())[1:]:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        out.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+    return ", ".join(out)
+
+
+def _cmd_list(args) -> int:
+    from .._registry import BENCHMARKS, STRATEGIES
+
+    for title, reg in (("strategies", STRATEGIES), ("benchmarks", BENCHMARKS)):
+        if args.what not in (title, "all"):
+            continue
+        print(f"{title}:")
+        descriptions = reg.describe()
+        width = max((len(n) for n in descriptions), default=0)
+        for n, d in descriptions.items():
+            print(f"  {n:<{width}}  {d}")
+            params = _params(reg.get(n))
+            if params:
+                print(f"  {'':<{width}}  parameters: {params}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from .._experiment import Experiment, StrategyConfig, _parse_component, run_experiment
+
+    bname, bkwargs, blabel = _parse_component(args.benchmark)
+    if args.max_evals is None and args.max_seconds is None:
+        raise InvalidConfig("give a budget: --max-evals N and/or --max-seconds S")
+    exp = Experiment(
+        name=args.name,
+        benchmark=bname,
+        benchmark_kwargs=bkwargs,
+        benchmark_label=blabel,
+        strategies=tuple(StrategyConfig.parse(s) for s in args.strategies),
+        repeats=args.seeds,
+        seed=args.seed,
+        max_evaluations=args.max_evals,
+        max_seconds=args.max_seconds,
+        n_workers=args.workers,
+        root=args.root,
+    )
+    t0 = time.perf_counter()
+    counts = run_experiment(exp, executor=args.executor, jobs=args.jobs, progress=not args.quiet)
+    elapsed = time.perf_counter() - t0
+    print(
+        f"{exp.folder}: {counts['done']} runs done, {counts['skipped']} already finished, "
+        f"{counts['failed']} failed ({elapsed:.1f} s)"
+    )
+    if counts["failed"]:
+        print(f"  failed runs keep their error and traceback in summary.json; fix the cause and re-run to redo them")
+    if not args.no_report:
+        _report(exp.folder, None, "eval", "mean_se", True, False)
+    return 1 if counts["failed"] else 0
+
+
+def _report(folder, out, x, stat, logx, logy) -> None:
+    from ..analysis import report
+
+    result = report(folder, out=out, x=x, stat=stat, logx=logx, logy=logy)
+    table = result.get("markdown_text")
+    if table:
+        print(table)
+    for key in ("csv", "markdown", "plot"):
+        if result.get(key):
+            print(f"wrote {result[key]}")
+
+
+def _cmd_report(args) -> int:
+    _report(args.folder, args.out, args.x, args.stat, not args.linear_x, args.log_y)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    handlers = {"run": _cmd_run, "report": _cmd_report, "plot": _cmd_report, "list": _cmd_list}
+    try:
+        return handlers[args.command](args)
+    except BenchlabError as exc:
+        print(f"benchlab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "benchlab: interrupted; finished runs are kept, re-run the same command to complete the missing ones",
+            file=sys.stderr,
+        )
+        return 130
