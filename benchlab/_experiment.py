@@ -147,7 +147,9 @@ class Experiment:
             **self.identity(),
             "benchmark_label": self.bench_folder,
             "repeats": self.repeats,
-            "strategies": [{"label": s.folder, "name": s.name, "kwargs": s.kwargs} for s in self.strategies],
+            "strategies": [
+                {"label": s.folder, "name": s.name, "kwargs": s.kwargs, "repeats": self.repeats} for s in self.strategies
+            ],
         }
 
 
@@ -169,11 +171,14 @@ def _claim_folder(exp: Experiment) -> None:
         known = {s["label"]: s for s in theirs.get("strategies", [])}
         for s in mine["strategies"]:
             old = known.get(s["label"])
-            if old is not None and canonical_json(old) != canonical_json(s):
+            same = old is not None and (old.get("name"), canonical_json(old.get("kwargs"))) == (s["name"], canonical_json(s["kwargs"]))
+            if old is not None and not same:
                 raise ResultsConflict(
                     f"{exp.folder}: strategy label {s['label']!r} was {old['name']} {old['kwargs']} there, "
                     f"{s['name']} {s['kwargs']} now; give it another label (NAME@LABEL) or choose another --name"
                 )
+            if old is not None:
+                s["repeats"] = max(int(old.get("repeats", 0)), s["repeats"])
             known[s["label"]] = s
         mine["strategies"] = list(known.values())
         mine["repeats"] = max(int(theirs.get("repeats", 0)), exp.repeats)
@@ -211,6 +216,7 @@ def run_experiment(
     """
     if executor not in EXECUTORS:
         raise InvalidConfig(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    _claim_folder(exp)
     todo = []
     skipped = 0
     for spec, run_dir, _ in exp.specs():
@@ -228,7 +234,6 @@ def run_experiment(
             skipped += 1
         else:
             todo.append((spec, run_dir))
-    _claim_folder(exp)
     counts = {"skipped": skipped, "done": 0, "failed": 0}
     bar = _progress(len(todo), progress, f"{exp.name}")
 

@@ -6,6 +6,7 @@ import heapq
 import inspect
 import math
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,8 +152,6 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
     If the strategy raises, the evaluations finished so far are kept, and the error and
     its traceback are in the summary (``status: "error"``).
     """
-    import traceback
-
     bench = benchmark if benchmark is not None else make_benchmark(spec.benchmark, spec.benchmark_kwargs)
     strat = strategy if strategy is not None else make_strategy(spec.strategy, spec.strategy_kwargs)
     objective = bench.objectives[0]
@@ -228,7 +227,6 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
         "stop_reason": reason,
         "n_evaluations": int(values.size),
         "simulated_time": float(rec.end[-1]) if rec.end else 0.0,
-        "simulated_time_max": float(max(rec.end)) if rec.end else 0.0,
         "final": final,
         "recommended": recommended,
         "wall_time_s": wall,

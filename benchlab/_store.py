@@ -18,7 +18,7 @@ import numpy as np
 
 from ._errors import DataError
 
-__all__ = ["write_run", "read_summary", "read_trials", "is_complete", "atomic_write_bytes", "atomic_write_json"]
+__all__ = ["write_run", "read_summary", "read_trials", "read_trial_columns", "is_complete", "atomic_write_bytes", "atomic_write_json"]
 
 SPEC_FILE = "spec.json"
 TRIALS_FILE = "trials.parquet"
@@ -95,6 +95,23 @@ def read_summary(run_dir: Path) -> dict | None:
 def is_complete(run_dir: Path) -> bool:
     summary = read_summary(run_dir)
     return summary is not None and summary.get("status") == "ok"
+
+
+def read_trial_columns(run_dir: Path, columns) -> dict[str, np.ndarray]:
+    """Selected columns of ``trials.parquet`` as numpy arrays (no pandas; the analysis' path)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(run_dir) / TRIALS_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path} is missing; re-run the experiment to redo that run") from None
+    try:
+        table = pq.ParquetFile(pa.BufferReader(raw)).read(columns=list(columns), use_threads=False)
+    except Exception as exc:  # pyarrow raises several types for damaged files or missing columns
+        raise DataError(f"{path} cannot be read ({exc}); delete the run folder and re-run the experiment") from None
+    return {name: table.column(name).to_numpy() for name in columns}
 
 
 def read_trials(run_dir: Path):

@@ -1,4 +1,4 @@
-"""``benchlab run | report | plot | list``."""
+"""``benchlab run | report | plot | query | list``."""
 
 from __future__ import annotations
 
@@ -122,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
         r.add_argument("--linear-x", action="store_true", help="linear x axis (default: log)")
         r.add_argument("--log-y", action="store_true", help="log y axis")
 
+    q = sub.add_parser(
+        "query",
+        help="look up architectures in a benchmark (visible metrics and report)",
+        description="Print what a strategy would see for each architecture, and its report (test) metrics.",
+    )
+    q.add_argument("benchmark", help="benchmark spec NAME[:key=value,...]")
+    q.add_argument("archs", nargs="+", metavar="ARCH", help="official architecture strings, or benchlab integer ids")
+
     lst = sub.add_parser("list", help="list registered strategies and benchmarks", description="List what is registered.")
     lst.add_argument("what", nargs="?", choices=["strategies", "benchmarks", "all"], default="all")
     return parser
@@ -205,6 +213,30 @@ def _report(folder, out, x, stat, logx, logy) -> None:
             print(f"wrote {result[key]}")
 
 
+def _cmd_query(args) -> int:
+    import json
+
+    from .._experiment import _parse_component
+    from .._runner import make_benchmark
+
+    name, kwargs, _ = _parse_component(args.benchmark)
+    bench = make_benchmark(name, kwargs)
+    space = bench.space
+    for text in args.archs:
+        arch = space.from_id(int(text)) if text.isdigit() else space.from_str(text)
+        ev = bench.evaluate(arch)
+        row = {
+            "arch": space.to_str(arch),
+            "id": space.to_id(arch),
+            "visible": dict(ev.metrics),
+            "visible_split": bench.visible_split,
+            "cost": ev.cost,
+            "report": bench.report(arch),
+        }
+        print(json.dumps(row, indent=2))
+    return 0
+
+
 def _cmd_report(args) -> int:
     _report(args.folder, args.out, args.x, args.stat, not args.linear_x, args.log_y)
     return 0
@@ -216,12 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    handlers = {"run": _cmd_run, "report": _cmd_report, "plot": _cmd_report, "list": _cmd_list}
+    handlers = {"run": _cmd_run, "report": _cmd_report, "plot": _cmd_report, "list": _cmd_list, "query": _cmd_query}
     try:
         return handlers[args.command](args)
     except BenchlabError as exc:
         print(f"benchlab: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `benchlab ... | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(
             "benchlab: interrupted; finished runs are kept, re-run the same command to complete the missing ones",

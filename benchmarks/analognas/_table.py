@@ -136,7 +136,7 @@ def load_table() -> tuple[dict[str, np.ndarray], dict]:
             cols = {k: z[k] for k in z.files}
         if set(cols) >= set(METRICS):
             return cols, provenance
-    except (OSError, ValueError, KeyError):
+    except Exception:  # OSError, ValueError, BadZipFile, EOFError...: any damage means rebuild
         pass  # no cache yet, or a damaged one: rebuild it
     cols = _convert(raw, path)
     try:

@@ -1,0 +1,37 @@
+"""Analysis of stored experiments: anytime curves, statistics, tables, plots, reports.
+
+Reads only the files the harness writes (``experiment.json``, ``summary.json``,
+``trials.parquet``). matplotlib is imported only when a plot is drawn.
+
+>>> from benchlab.analysis import report
+>>> report("results/demo")  # doctest: +SKIP
+"""
+
+from ._curves import METRICS, STATS, X_AXES, Curves, aggregate, curves
+from ._load import ExperimentData, FailedRun, RunData, StrategyData, load_experiment
+from ._plots import plot
+from ._report import PLOT_FORMATS, REPORT_FORMATS, report
+from ._tables import TABLE_FORMATS, describe_setup, format_markdown, summary_table, write_tables
+
+__all__ = [
+    "Curves",
+    "ExperimentData",
+    "FailedRun",
+    "METRICS",
+    "PLOT_FORMATS",
+    "REPORT_FORMATS",
+    "RunData",
+    "STATS",
+    "StrategyData",
+    "TABLE_FORMATS",
+    "X_AXES",
+    "aggregate",
+    "curves",
+    "describe_setup",
+    "format_markdown",
+    "load_experiment",
+    "plot",
+    "report",
+    "summary_table",
+    "write_tables",
+]
