@@ -1,5 +1,6 @@
-"""NAS-Bench-201 search space (the tables that use it live beside it)."""
+"""NAS-Bench-201: the cell search space, its table builder and the benchmark."""
 
+from ._build import DATASETS, build
 from ._space import EDGES, OPS, NB201Space
 
-__all__ = ["NB201Space", "OPS", "EDGES"]
+__all__ = ["NB201Space", "OPS", "EDGES", "DATASETS", "build"]
