@@ -86,6 +86,8 @@ class Experiment:
 
     def __post_init__(self) -> None:
         _check_label(self.name, "experiment")
+        if isinstance(self.max_seconds, int) and not isinstance(self.max_seconds, bool):
+            object.__setattr__(self, "max_seconds", float(self.max_seconds))
         if isinstance(self.repeats, bool) or not isinstance(self.repeats, int) or self.repeats < 1:
             raise InvalidConfig(f"repeats (--seeds) must be a positive integer, got {self.repeats!r}")
         if not self.strategies:

@@ -73,6 +73,8 @@ class RandomStream:
         """One integer uniform in [low, high), or in [0, low) when ``high`` is None."""
         if high is None:
             low, high = 0, low
+        if high <= low:
+            raise ValueError(f"integers({low}, {high}): the range is empty")
         return low + int(self.random() * (high - low))
 
     def index(self, n: int) -> int:

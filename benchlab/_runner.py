@@ -83,11 +83,12 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
             if trial is None:
                 return "exhausted"
             ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
+            if clock + ev.cost > max_seconds:
+                return "max_seconds"  # it would finish after the budget: not observed
             started += 1
             start = clock
             clock += ev.cost
-            tell(trial, ev)
-            r_trial(trial.id)
+            r_trial(trial.id)  # recorded before tell: a tell that raises loses no result
             r_arch(trial.arch)
             r_fid(ev.fidelity)
             r_worker(0)
@@ -95,6 +96,7 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
             r_end(clock)
             r_cost(ev.cost)
             r_value(ev.metrics.get(objective, nan))
+            tell(trial, ev)
         return "max_evaluations" if started >= max_evals else "max_seconds"
 
     running: list = []
@@ -121,8 +123,9 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
         if not running:
             return reason
         end, _, worker, start, trial, ev = heapq.heappop(running)
+        if end > max_seconds:
+            return "max_seconds"  # this and every later result finish after the budget
         clock = end
-        tell(trial, ev)
         heapq.heappush(free, worker)
         r_trial(trial.id)
         r_arch(trial.arch)
@@ -132,6 +135,7 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
         r_end(end)
         r_cost(ev.cost)
         r_value(ev.metrics.get(objective, nan))
+        tell(trial, ev)
 
 
 def _incumbents(values: np.ndarray, sign: float) -> np.ndarray:

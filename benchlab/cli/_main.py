@@ -130,6 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("benchmark", help="benchmark spec NAME[:key=value,...]")
     q.add_argument("archs", nargs="+", metavar="ARCH", help="official architecture strings, or benchlab integer ids")
 
+    rp = sub.add_parser(
+        "reproduce",
+        help="reproduce a paper table (e.g. nb201-table5) and print it beside the paper's",
+        description="Run a paper's exact protocol for every registered strategy it lists, then print our table "
+        "beside the paper's with the differences and write CSV, Markdown and a plot.",
+    )
+    rp.add_argument("protocol", help="protocol name, e.g. nb201-table5")
+    rp.add_argument("--runs", type=_positive_int, default=None, help="runs per strategy (default: the paper's)")
+    rp.add_argument("--seed", type=_nonneg_int, default=0, help="master seed (default: 0)")
+    rp.add_argument("--root", type=Path, default=Path("results"), help="results root folder (default: ./results)")
+    rp.add_argument("--executor", choices=["inprocess", "process"], default="inprocess", help="where runs execute")
+    rp.add_argument("--jobs", "-j", type=_positive_int, default=None, help="processes for --executor process")
+    rp.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
     lst = sub.add_parser("list", help="list registered strategies and benchmarks", description="List what is registered.")
     lst.add_argument("what", nargs="?", choices=["strategies", "benchmarks", "all"], default="all")
     return parser
@@ -237,6 +251,27 @@ def _cmd_query(args) -> int:
     return 0
 
 
+def _cmd_reproduce(args) -> int:
+    from .._protocols import get_protocol
+
+    protocol = get_protocol(args.protocol)
+    t0 = time.perf_counter()
+    result = protocol.run(
+        runs=args.runs or protocol.default_runs,
+        root=args.root,
+        executor=args.executor,
+        jobs=args.jobs,
+        progress=not args.quiet,
+        seed=args.seed,
+    )
+    print(result["text"])
+    for key in ("csv", "markdown", "plot"):
+        if result.get(key):
+            print(f"wrote {result[key]}")
+    print(f"({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def _cmd_report(args) -> int:
     _report(args.folder, args.out, args.x, args.stat, not args.linear_x, args.log_y)
     return 0
@@ -248,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    handlers = {"run": _cmd_run, "report": _cmd_report, "plot": _cmd_report, "list": _cmd_list, "query": _cmd_query}
+    handlers = {"run": _cmd_run, "report": _cmd_report, "plot": _cmd_report, "list": _cmd_list, "query": _cmd_query, "reproduce": _cmd_reproduce}
     try:
         return handlers[args.command](args)
     except BenchlabError as exc:

@@ -1,6 +1,8 @@
 """NAS-Bench-201: the cell search space, its table builder and the benchmark."""
 
+from ._benchmark import NB201
 from ._build import DATASETS, build
 from ._space import EDGES, OPS, NB201Space
+from . import _table5  # noqa: F401  (registers `benchlab reproduce nb201-table5`)
 
-__all__ = ["NB201Space", "OPS", "EDGES", "DATASETS", "build"]
+__all__ = ["NB201", "NB201Space", "OPS", "EDGES", "DATASETS", "build"]
