@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._benchmark import Benchmark
-from ._errors import InvalidConfig
+from ._errors import BenchlabError, InvalidConfig
 from ._registry import BENCHMARKS, STRATEGIES
 from ._rng import run_seed_sequence
 from ._spec import RunSpec, canonical_json
@@ -67,6 +67,13 @@ class _Recorder:
             setattr(self, name, [])
 
 
+def _bad_cost(bench: Benchmark, trial, ev) -> None:
+    raise BenchlabError(
+        f"benchmark {bench.name!r} returned cost {ev.cost!r} for {bench.space.to_str(trial.arch)}: "
+        "costs must be finite and >= 0; fix the benchmark's evaluate()"
+    )
+
+
 def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _Recorder, objective: str) -> str:
     """Drive ask/evaluate/tell until the budget ends; return why it stopped."""
     max_evals = spec.max_evaluations if spec.max_evaluations is not None else math.inf
@@ -74,7 +81,7 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
     ask, tell, evaluate = strategy.ask, strategy.tell, bench.evaluate
     r_trial, r_arch, r_fid, r_worker = rec.trial.append, rec.arch.append, rec.fidelity.append, rec.worker.append
     r_start, r_end, r_cost, r_value = rec.start.append, rec.end.append, rec.cost.append, rec.value.append
-    nan = math.nan
+    nan, inf = math.nan, math.inf
     clock = 0.0
     started = 0
     if spec.n_workers == 1:
@@ -83,6 +90,8 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
             if trial is None:
                 return "exhausted"
             ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
+            if not 0.0 <= ev.cost < inf:
+                _bad_cost(bench, trial, ev)
             if clock + ev.cost > max_seconds:
                 return "max_seconds"  # it would finish after the budget: not observed
             started += 1
@@ -116,6 +125,8 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
                 reason = "exhausted"
                 break
             ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
+            if not 0.0 <= ev.cost < inf:
+                _bad_cost(bench, trial, ev)
             worker = heapq.heappop(free)
             heapq.heappush(running, (clock + ev.cost, seq, worker, clock, trial, ev))
             seq += 1

@@ -16,3 +16,16 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "README.md").is_file():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def nb201_data(shared_data, tmp_path_factory) -> Path:
+    """A data folder holding the ``nb201`` table built once from ``../shared/data``.
+
+    Use with ``monkeypatch.setenv("BENCHLAB_DATA", str(nb201_data))``.
+    """
+    from benchmarks.nb201 import build
+
+    folder = tmp_path_factory.mktemp("benchlab-data")
+    build(shared_data, root=folder / "tables")
+    return folder

@@ -39,6 +39,10 @@ class NB201Space(CategoricalSpace):
         self._strings: list[str] | None = None
         self._ids: dict[tuple, int] | None = None
 
+    def __getstate__(self):
+        # the id tables are caches: rebuilt on demand, never pickled (a pickled strategy stays small)
+        return {**self.__dict__, "_archs": None, "_strings": None, "_ids": None}
+
     def _tables(self) -> None:
         archs = [self.from_id_slow(i) for i in range(self.size)]
         self._archs = archs
