@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,14 +19,38 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session")
-def nb201_data(shared_data, tmp_path_factory) -> Path:
-    """A data folder holding the ``nb201`` table built once from ``../shared/data``.
-
-    Use with ``monkeypatch.setenv("BENCHLAB_DATA", str(nb201_data))``.
-    """
-    from benchmarks.nb201 import build
-
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_dir(tmp_path_factory):
+    """Tests never read or write the user's data cache: BENCHLAB_DATA is a fresh folder."""
     folder = tmp_path_factory.mktemp("benchlab-data")
-    build(shared_data, root=folder / "tables")
-    return folder
+    old = os.environ.get("BENCHLAB_DATA")
+    os.environ["BENCHLAB_DATA"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("BENCHLAB_DATA", None)
+    else:
+        os.environ["BENCHLAB_DATA"] = old
+
+
+@pytest.fixture(scope="session")
+def built_tables(_session_data_dir) -> Path | None:
+    """Every registered table built once from ``../shared/data`` into the session data
+    folder; None (nothing built) when the shared data is absent."""
+    if not (SHARED_DATA / "README.md").is_file():
+        return None
+    import benchlab
+    from benchlab._tables import TABLE_BUILDERS
+
+    benchlab.BENCHMARKS.names()  # importing the benchmarks registers their table builders
+    for builder in TABLE_BUILDERS.values():
+        builder.build(SHARED_DATA, root=_session_data_dir / "tables")
+    return _session_data_dir
+
+
+@pytest.fixture(scope="session")
+def nb201_data(shared_data, built_tables) -> Path:
+    """A data folder holding every table built from ``../shared/data`` (nb201 included).
+
+    It is the session's BENCHLAB_DATA already; tests may also set it explicitly.
+    """
+    return built_tables

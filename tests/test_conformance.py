@@ -31,6 +31,11 @@ from benchlab.testing import (
 
 # -- the suites over the registry -------------------------------------------------------
 
+
+@pytest.fixture(autouse=True)
+def _tables(built_tables):
+    """Benchmarks that read built tables run when ../shared/data is there (CI), else skip."""
+
 TOY_BENCHMARKS = [
     Case("ToyBenchmark", ToyBenchmark(), {}),
     Case("ToyBenchmark-min-2obj-nb201-like", ToyBenchmark(ToySpace.nb201_like(), direction="min", n_objectives=2, fidelity=False), {}),
