@@ -148,11 +148,9 @@ def _file_name(column: str) -> str:
 
 
 def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from ._download import sha256_file
+
+    return sha256_file(path)
 
 
 def write_table(

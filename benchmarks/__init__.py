@@ -1,5 +1,5 @@
-"""Built-in benchmarks. Importing this package registers them with ``benchlab``."""
+"""Built-in benchmarks. Importing this package registers them (and their table builders)."""
 
-from . import analognas, nb201
+from . import analognas, macro, nats_sss, nb201
 
-__all__ = ["analognas", "nb201"]
+__all__ = ["analognas", "macro", "nats_sss", "nb201"]

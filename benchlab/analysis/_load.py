@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import DataError
-from .._store import SUMMARY_FILE, TRIALS_FILE, read_summary, read_trial_columns
+from .._store import SUMMARY_FILE, read_summary, read_trial_columns
 
 __all__ = ["RunData", "FailedRun", "StrategyData", "ExperimentData", "load_experiment", "TRAJECTORY_COLUMNS"]
 

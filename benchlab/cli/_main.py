@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .._errors import BenchlabError, InvalidConfig
+from ._data import add_data_parser, cmd_data
 
 __all__ = ["main", "build_parser"]
 
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lst = sub.add_parser("list", help="list registered strategies and benchmarks", description="List what is registered.")
     lst.add_argument("what", nargs="?", choices=["strategies", "benchmarks", "all"], default="all")
+    add_data_parser(sub)
     return parser
 
 
@@ -209,7 +211,7 @@ def _cmd_run(args) -> int:
         f"{counts['failed']} failed ({elapsed:.1f} s)"
     )
     if counts["failed"]:
-        print(f"  failed runs keep their error and traceback in summary.json; fix the cause and re-run to redo them")
+        print("  failed runs keep their error and traceback in summary.json; fix the cause and re-run to redo them")
     if not args.no_report:
         _report(exp.folder, None, "eval", "mean_se", True, False)
     return 1 if counts["failed"] else 0
@@ -283,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    handlers = {"run": _cmd_run, "report": _cmd_report, "plot": _cmd_report, "list": _cmd_list, "query": _cmd_query, "reproduce": _cmd_reproduce}
+    handlers = {"run": _cmd_run, "report": _cmd_report, "plot": _cmd_report, "list": _cmd_list, "query": _cmd_query, "data": cmd_data, "reproduce": _cmd_reproduce}
     try:
         return handlers[args.command](args)
     except BenchlabError as exc:

@@ -15,50 +15,25 @@ and ``ImageNet16-120`` split their test sets into ``valid`` (x-valid) and ``test
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from benchlab import DataError
+from benchlab._download import check_source_file
 from benchlab._tables import Column, TableBuilder, register_table_builder, write_table
 
-from benchlab._tables import Source
 
+from ._fetch import fetch
 from ._sources import HELP_DEVICES, SOURCES
 from ._space import NB201Space
 
-__all__ = ["build", "check_source_file", "NAME", "DATASETS"]
+__all__ = ["build", "NAME", "DATASETS"]
 
 NAME = "nb201"
 DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
 N = 15625
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def check_source_file(source_dir: Path, src: Source) -> Path:
-    """The local file of ``src`` after checking it exists and has the pinned sha256."""
-    path = Path(source_dir) / src.local
-    if not path.is_file():
-        raise DataError(
-            f"{path} is missing: the source folder must hold {src.local} "
-            f"(from {src.repo}@{src.commit[:10]}:{src.path}); or build with --download"
-        )
-    sha = _sha256(path)
-    if sha != src.sha256:
-        raise DataError(
-            f"{path} has sha256 {sha[:16]}..., expected {src.sha256[:16]}...: the file is truncated, corrupt or "
-            f"another version; replace it with {src.url}"
-        )
-    return path
 
 
 def _read_csv(path: Path):
@@ -222,5 +197,6 @@ register_table_builder(
         "latencies, training-free scores (public files)",
         sources=tuple(SOURCES.values()),
         build=build,
+        fetch=fetch,
     )
 )

