@@ -194,9 +194,13 @@ def write_table(
                 "file": fname,
                 "sha256": _sha256_file(tmp / fname),
             }
-            if arr.dtype.kind in "fiu" and np.isfinite(arr.astype(np.float64)).any():
-                finite = arr[np.isfinite(arr.astype(np.float64))]
-                optimum[col] = {"max": float(finite.max()), "min": float(finite.min())}
+            if arr.dtype.kind in "iu" and arr.size:
+                optimum[col] = {"max": float(arr.max()), "min": float(arr.min())}
+            elif arr.dtype.kind == "f":
+                finite = np.isfinite(arr)
+                if finite.any():
+                    values = arr[finite]
+                    optimum[col] = {"max": float(values.max()), "min": float(values.min())}
         body = {
             "format": FORMAT,
             "name": name,

@@ -143,7 +143,6 @@ def test_reproduce_table5_end_to_end_small(data, tmp_path, capsys):
     assert summary["simulated_time"] <= 12000.0
 
 
-@pytest.mark.slow
 def test_reproduce_table5_500_runs_matches_the_paper(data, tmp_path):
     """The acceptance check: means within 0.3 (C10) / 0.6 points, stds within 30%.
 

@@ -2,7 +2,8 @@
 
 from ._benchmark import NB201
 from ._build import DATASETS, build
+from ._import import import_nats, import_nb201_pth
 from ._space import EDGES, OPS, NB201Space
 from . import _table5  # noqa: F401  (registers `benchlab reproduce nb201-table5`)
 
-__all__ = ["NB201", "NB201Space", "OPS", "EDGES", "DATASETS", "build"]
+__all__ = ["NB201", "NB201Space", "OPS", "EDGES", "DATASETS", "build", "import_nb201_pth", "import_nats"]
