@@ -144,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--executor", choices=["inprocess", "process"], default="inprocess", help="where runs execute")
     rp.add_argument("--jobs", "-j", type=_positive_int, default=None, help="processes for --executor process")
     rp.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    rp.add_argument("--table", default=None, help="table to run on (nb201-table5: default nb201; nb201-official after an import)")
+    rp.add_argument(
+        "--seed-mode", choices=["mean", "one"], default=None, help="nb201-table5: reward from the seed mean or one drawn seed"
+    )
 
     lst = sub.add_parser("list", help="list registered strategies and benchmarks", description="List what is registered.")
     lst.add_argument("what", nargs="?", choices=["strategies", "benchmarks", "all"], default="all")
@@ -265,6 +269,7 @@ def _cmd_reproduce(args) -> int:
         jobs=args.jobs,
         progress=not args.quiet,
         seed=args.seed,
+        **{k: v for k, v in (("table", args.table), ("seed_mode", args.seed_mode)) if v is not None},
     )
     print(result["text"])
     for key in ("csv", "markdown", "plot"):

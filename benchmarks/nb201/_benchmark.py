@@ -36,8 +36,9 @@ class NB201(Benchmark):
         drawn with the run's generator (needs per-seed columns: official files imported).
     cost:
         ``"time"``: simulated seconds = fidelity x training time per epoch + one validation
-        pass (the NB201 protocol's ``train-all-time + valid-per-time``); the public files
-        carry times for ``cifar10-valid`` only. ``"evaluation"``: one unit per query.
+        pass (the NB201 protocol's ``train-all-time + valid-per-time``), with the times of
+        that schedule's own runs when the table has them (imported official files), else
+        the per-epoch times of the 200-epoch runs; the public files time ``cifar10-valid`` only. ``"evaluation"``: one unit per query.
         ``"auto"`` (default) is "time" where times exist, else "evaluation".
     report_metric:
         Report column that regret uses; default the 200-epoch test accuracy of the dataset
@@ -151,11 +152,21 @@ class NB201(Benchmark):
         costs = self._costs.get(epochs)
         if costs is None:
             if self._cost_kind == "time":
-                costs = (epochs * self._train_time + self._valid_time).tolist()
+                costs = (epochs * self._epoch_time(f"train_time_epoch@{epochs}", self._train_time)
+                         + self._epoch_time(f"valid_time@{epochs}", self._valid_time)).tolist()  # fmt: skip
             else:
                 costs = [1.0] * 15625
             self._costs[epochs] = costs
         return costs
+
+    def _epoch_time(self, name: str, fallback: np.ndarray) -> np.ndarray:
+        """Times measured in the runs of this schedule (imported official files) where the
+        table has them, else the per-epoch times of the 200-epoch runs."""
+        col = f"{self.dataset}/{name}"
+        if col not in self._table:
+            return fallback
+        own = np.asarray(self._table.column(col), dtype=np.float64)
+        return np.where(np.isnan(own), fallback, own)
 
     def _row(self, arch) -> int:
         try:
