@@ -8,6 +8,7 @@ trajectory and turns them into regret curves and tables.
 from ._benchmark import Benchmark
 from ._errors import BenchlabError, DataError, InvalidArchitecture, InvalidConfig, ResultsConflict, UnknownName
 from ._experiment import Experiment, StrategyConfig, run_experiment
+from ._paths import data_dir
 from ._registry import BENCHMARKS, STRATEGIES, Registry, register_benchmark, register_strategy
 from ._rng import RandomStream, run_seed_sequence, stable_hash
 from ._runner import RunResult, make_benchmark, make_strategy, run
@@ -15,6 +16,7 @@ from ._space import CategoricalSpace, SearchSpace
 from ._spec import RunSpec
 from ._store import read_summary, read_trials, write_run
 from ._strategy import Strategy
+from ._tables import Column, Table, list_tables, open_table
 from ._types import Evaluation, Fidelity, Objective, Trial
 
 __version__ = "0.1.0"
@@ -24,6 +26,7 @@ __all__ = [
     "Benchmark",
     "BenchlabError",
     "CategoricalSpace",
+    "Column",
     "DataError",
     "Evaluation",
     "Experiment",
@@ -40,10 +43,14 @@ __all__ = [
     "SearchSpace",
     "Strategy",
     "StrategyConfig",
+    "Table",
     "Trial",
     "UnknownName",
+    "data_dir",
+    "list_tables",
     "make_benchmark",
     "make_strategy",
+    "open_table",
     "read_summary",
     "read_trials",
     "register_benchmark",

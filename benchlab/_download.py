@@ -14,13 +14,22 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from ._errors import DataError
 from ._store import _UMASK
 from ._tables import Source
 
-__all__ = ["download", "download_base", "source_url", "sha256_file", "check_source_file", "DEFAULT_BASE", "BASE_ENV"]
+__all__ = [
+    "download",
+    "download_base",
+    "fetch_sources",
+    "source_url",
+    "sha256_file",
+    "check_source_file",
+    "DEFAULT_BASE",
+    "BASE_ENV",
+]
 
 DEFAULT_BASE = "https://raw.githubusercontent.com"
 BASE_ENV = "BENCHLAB_DOWNLOAD_BASE"
@@ -165,3 +174,37 @@ def check_source_file(source_dir: Path, src: Source) -> Path:
             f"another version; replace it with {src.url}"
         )
     return path
+
+
+def fetch_sources(
+    name: str,
+    sources: Iterable[Source],
+    dest_dir: Path,
+    progress: Callable[[str], None] | None = None,
+    *,
+    base_url: str | None = None,
+    bar: Callable | None = None,
+) -> Path:
+    """Download the original (not derived) ``sources`` of table ``name`` into ``dest_dir``.
+
+    Files land in the ``--source`` layout (``dest_dir/<Source.local>``, the layout of
+    ``../shared/data``), each streamed to a temporary file, checked against its pinned
+    sha256 and only then moved into place; files already there with the right sha256 are
+    kept. ``base_url`` (or ``$BENCHLAB_DOWNLOAD_BASE``) replaces the GitHub raw host, ``bar``
+    makes byte progress bars, as in :func:`download`.
+    """
+    dest_dir = Path(dest_dir)
+    say = progress or (lambda msg: None)
+    base = download_base(base_url)
+    fix = f"or put the files in a folder laid out like ../shared/data and build with `benchlab data build {name} --source DIR`"
+    for src in sources:
+        if src.derived:
+            raise DataError(f"{src.local} is derived from {src.url}; this fetcher only downloads original files")
+        target = dest_dir / src.local
+        if target.is_file() and sha256_file(target) == src.sha256:
+            say(f"{src.local} already downloaded")
+            continue
+        url = source_url(src, base)
+        say(f"downloading {url}")
+        download(url, target, sha256=src.sha256, bar=bar, fix=fix)
+    return dest_dir

@@ -34,7 +34,9 @@ from benchlab import DataError
 from benchlab._tables import Column, TableBuilder, register_table_builder, write_table
 
 from benchlab._download import check_source_file
-from ._sources import SOURCES, fetch_sources
+from benchlab._download import fetch_sources
+
+from ._sources import SOURCES
 from ._space import CHANNELS, N_LAYERS
 
 __all__ = ["build", "fetch", "NAME", "DATASETS", "N", "EPOCHS"]
