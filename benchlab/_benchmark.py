@@ -48,6 +48,14 @@ class Benchmark(ABC):
         """Vectorised ``evaluate``; tables override it with array lookups."""
         return [self.evaluate(a, fidelity, rng=rng) for a in archs]
 
+    def query_cost(self, arch: Arch, fidelity: int | float | None = None) -> float:
+        """Cost of evaluating ``arch`` at ``fidelity`` from scratch (no metrics drawn from any
+        run RNG). Used to charge a continued trial only its extra cost; tables override it
+        with a direct lookup."""
+        import numpy as np
+
+        return self.evaluate(arch, fidelity, rng=np.random.default_rng(0)).cost
+
     @abstractmethod
     def report(self, arch: Arch) -> dict[str, float]:
         """Final (test-split) metrics of ``arch``, for regret. Harness and analysis only."""

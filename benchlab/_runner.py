@@ -18,6 +18,7 @@ from ._registry import BENCHMARKS, STRATEGIES
 from ._rng import run_seed_sequence
 from ._spec import RunSpec, canonical_json
 from ._strategy import Strategy
+from ._types import Evaluation
 
 __all__ = ["make_benchmark", "make_strategy", "run", "RunResult"]
 
@@ -60,7 +61,7 @@ class RunResult:
 
 
 class _Recorder:
-    __slots__ = ("trial", "arch", "fidelity", "worker", "start", "end", "cost", "value")
+    __slots__ = ("trial", "arch", "fidelity", "resume", "worker", "start", "end", "cost", "value")
 
     def __init__(self) -> None:
         for name in self.__slots__:
@@ -74,12 +75,24 @@ def _bad_cost(bench: Benchmark, trial, ev) -> None:
     )
 
 
+def _continued(bench: Benchmark, trial, ev: Evaluation) -> Evaluation:
+    """A trial that continues training from ``trial.resume_from``: charge the extra cost only."""
+    start = trial.resume_from
+    if ev.fidelity is not None and not start < ev.fidelity:
+        raise InvalidConfig(
+            f"trial {trial.id} resumes from fidelity {start} but asks for {ev.fidelity}: continuing needs a higher fidelity"
+        )
+    extra = ev.cost - bench.query_cost(trial.arch, start)
+    return Evaluation(ev.metrics, extra if extra > 0.0 else 0.0, ev.fidelity, ev.seed)
+
+
 def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _Recorder, objective: str) -> str:
     """Drive ask/evaluate/tell until the budget ends; return why it stopped."""
     max_evals = spec.max_evaluations if spec.max_evaluations is not None else math.inf
     max_seconds = spec.max_seconds if spec.max_seconds is not None else math.inf
     ask, tell, evaluate = strategy.ask, strategy.tell, bench.evaluate
     r_trial, r_arch, r_fid, r_worker = rec.trial.append, rec.arch.append, rec.fidelity.append, rec.worker.append
+    r_resume = rec.resume.append
     r_start, r_end, r_cost, r_value = rec.start.append, rec.end.append, rec.cost.append, rec.value.append
     nan, inf = math.nan, math.inf
     clock = 0.0
@@ -90,6 +103,8 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
             if trial is None:
                 return "exhausted"
             ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
+            if trial.resume_from is not None:
+                ev = _continued(bench, trial, ev)
             if not 0.0 <= ev.cost < inf:
                 _bad_cost(bench, trial, ev)
             if clock + ev.cost > max_seconds:
@@ -100,6 +115,7 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
             r_trial(trial.id)  # recorded before tell: a tell that raises loses no result
             r_arch(trial.arch)
             r_fid(ev.fidelity)
+            r_resume(trial.resume_from)
             r_worker(0)
             r_start(start)
             r_end(clock)
@@ -125,6 +141,8 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
                 reason = "exhausted"
                 break
             ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
+            if trial.resume_from is not None:
+                ev = _continued(bench, trial, ev)
             if not 0.0 <= ev.cost < inf:
                 _bad_cost(bench, trial, ev)
             worker = heapq.heappop(free)
@@ -141,6 +159,7 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
         r_trial(trial.id)
         r_arch(trial.arch)
         r_fid(ev.fidelity)
+        r_resume(trial.resume_from)
         r_worker(worker)
         r_start(start)
         r_end(end)
@@ -196,11 +215,13 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
     to_str = bench.space.to_str
     arch_str = [to_str(a) for a in rec.arch]
     fid = [math.nan if f is None else float(f) for f in rec.fidelity]
+    resume = [math.nan if f is None else float(f) for f in rec.resume]
     columns = {
         "eval": np.arange(1, values.size + 1, dtype=np.int64),
         "trial": np.asarray(rec.trial, dtype=np.int64),
         "arch": arch_str,
         "fidelity": np.asarray(fid, dtype=np.float64),
+        "resume_from": np.asarray(resume, dtype=np.float64),
         "worker": np.asarray(rec.worker, dtype=np.int64),
         "start": np.asarray(rec.start, dtype=np.float64),
         "end": np.asarray(rec.end, dtype=np.float64),

@@ -92,8 +92,8 @@ class Strategy:
     def _setup(self) -> None:
         """Build the strategy's state; called at the end of ``setup``."""
 
-    def _trial(self, arch: Arch, fidelity=None, info=None) -> Trial:
-        trial = Trial(self._n_asked, arch, fidelity, info)
+    def _trial(self, arch: Arch, fidelity=None, info=None, resume_from=None) -> Trial:
+        trial = Trial(self._n_asked, arch, fidelity, info, resume_from)
         self._n_asked += 1
         return trial
 

@@ -98,9 +98,13 @@ class Trial:
 
     ``id`` is the strategy's own running count (0, 1, 2, ...), ``fidelity`` None means the
     benchmark's default, ``info`` is free-form strategy data carried back in ``tell``.
+    ``resume_from`` is set by multi-fidelity strategies that continue training an
+    architecture already evaluated at that lower fidelity (successive halving, Hyperband):
+    the harness then charges only the extra cost, ``cost(fidelity) - cost(resume_from)``.
     """
 
     id: int
     arch: Arch
     fidelity: int | float | None = None
     info: Any = field(default=None, compare=False)
+    resume_from: int | float | None = None

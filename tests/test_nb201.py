@@ -170,3 +170,44 @@ def test_cold_process_loads_the_store(data):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**__import__("os").environ})
     assert out.returncode == 0, out.stderr
     assert float(out.stdout) > 0  # timing is reported by scripts/bench_nb201.py, never asserted
+
+
+class _Promote(bl.Strategy):
+    """Evaluates one cell at 12 epochs, then continues it to 200 (successive-halving style)."""
+
+    def __init__(self, arch_id: int = 11663):
+        self.arch_id = arch_id
+
+    def ask(self):
+        arch = self.space.from_id(self.arch_id)
+        if self._n_asked == 0:
+            return self._trial(arch, 12)
+        if self._n_asked == 1:
+            return self._trial(arch, 200, resume_from=12)
+        return None
+
+
+def test_continued_trial_is_charged_only_the_extra_cost(data):
+    b = NB201(fidelity=12)
+    spec = bl.RunSpec("nb201", "_promote", benchmark_kwargs={"fidelity": 12}, max_evaluations=10)
+    result = bl.run(spec, benchmark=b, strategy=_Promote())
+    cols = result.columns
+    arch = b.space.from_id(11663)
+    assert cols["fidelity"].tolist() == [12.0, 200.0]
+    assert np.isnan(cols["resume_from"][0]) and cols["resume_from"][1] == 12.0
+    assert cols["cost"][0] == b.query_cost(arch, 12)
+    assert cols["cost"][1] == pytest.approx(b.query_cost(arch, 200) - b.query_cost(arch, 12))
+    assert cols["end"][-1] == pytest.approx(b.query_cost(arch, 200))  # 12 epochs, then 188 more
+    assert cols["value"][1] == b.evaluate(arch, 200).metrics["valid_acc"]
+
+
+def test_extra_objectives_for_multi_objective_search(data):
+    b = NB201(extra_objectives=["params", "latency/pixel3"])
+    assert [(o.name, o.direction) for o in b.objectives] == [("valid_acc", "max"), ("params", "min"), ("latency/pixel3", "min")]
+    arch = b.space.from_str(ALL_CONV3)
+    ev = b.evaluate(arch)
+    assert ev.metrics["params"] == 1531546
+    t = open_table("nb201")
+    assert ev.metrics["latency/pixel3"] == t.column("latency/pixel3")[b.space.to_id(arch)]
+    with pytest.raises(bl.InvalidConfig, match="not a per-architecture column"):
+        NB201(extra_objectives=["speed"])

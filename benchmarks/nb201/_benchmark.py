@@ -47,6 +47,10 @@ class NB201(Benchmark):
     table:
         Name of the table in the store (default ``nb201``, built by
         ``benchlab data build nb201``).
+    extra_objectives:
+        Further objectives to minimise after the validation accuracy, for multi-objective
+        search: ``"params"`` (parameter count of the dataset's network), ``"latency/<device>"``
+        (ms; ``benchlab data info nb201`` lists the 28 devices) or any column name.
 
     ``report(arch)`` returns the 200-epoch validation and test accuracies of every dataset
     and the parameter count; strategies never see it.
@@ -64,6 +68,7 @@ class NB201(Benchmark):
         cost: str = "auto",
         report_metric: str | None = None,
         table: str = "nb201",
+        extra_objectives: list | None = None,
     ) -> None:
         self.dataset = dataset
         self.fidelity_epochs = fidelity
@@ -127,6 +132,18 @@ class NB201(Benchmark):
         self.objectives = (
             Objective("valid_acc", "max", "%", f"{dataset} validation accuracy after `fidelity` epochs ({seed_mode} of seeds)"),
         )
+        self.extra_objectives = extra_objectives
+        self._extra = []
+        for name in extra_objectives or []:
+            col = name if name in t else f"{dataset}/{name}"
+            if col not in t or t.meta["columns"][col].get("shape", [0])[1:]:
+                raise InvalidConfig(
+                    f"nb201: extra objective {name!r} is not a per-architecture column of table {table!r}; "
+                    f"use 'params', 'latency/<device>' or a name from `benchlab data info {table}`"
+                )
+            self._extra.append((name, np.asarray(t.column(col), dtype=np.float64).tolist()))
+            unit = t.columns[col].unit
+            self.objectives += (Objective(name, "min", unit, t.columns[col].description),)
         self._report_metric = report_metric or _REPORT_DEFAULT[dataset]
         if self._report_metric not in t:
             raise InvalidConfig(f"nb201: report_metric {self._report_metric!r} is not a column of table {table!r}")
@@ -185,7 +202,14 @@ class NB201(Benchmark):
         row = self._row(arch)
         if self.seed_mode == "one":
             return self._evaluate_seed(row, epochs, rng)
-        return Evaluation({"valid_acc": self._visible(epochs)[row]}, self._cost(epochs)[row], epochs)
+        metrics = {"valid_acc": self._visible(epochs)[row]}
+        for name, values in self._extra:
+            metrics[name] = values[row]
+        return Evaluation(metrics, self._cost(epochs)[row], epochs)
+
+    def query_cost(self, arch, fidelity=None) -> float:
+        epochs = self.fidelity.default if fidelity is None else self.fidelity.check(fidelity)
+        return self._cost(epochs)[self._row(arch)]
 
     def _evaluate_seed(self, row: int, epochs: int, rng) -> Evaluation:
         if rng is None:
@@ -200,10 +224,13 @@ class NB201(Benchmark):
         k = int(avail[int(rng.integers(0, avail.size))])
         seeds = self._table.columns[col].labels or {}
         seed = seeds.get("seed", list(range(per_seed.size)))[k]
-        return Evaluation({"valid_acc": float(per_seed[k])}, self._cost(epochs)[row], epochs, int(seed))
+        metrics = {"valid_acc": float(per_seed[k])}
+        for name, values in self._extra:
+            metrics[name] = values[row]
+        return Evaluation(metrics, self._cost(epochs)[row], epochs, int(seed))
 
     def evaluate_many(self, archs, fidelity=None, *, rng=None) -> list[Evaluation]:
-        if self.seed_mode == "one":
+        if self.seed_mode == "one" or self._extra:
             return [self.evaluate(a, fidelity, rng=rng) for a in archs]
         epochs = self.fidelity.default if fidelity is None else self.fidelity.check(fidelity)
         rows = np.fromiter((self._row(a) for a in archs), dtype=np.int64, count=len(archs))
