@@ -61,7 +61,7 @@ class RunResult:
 
 
 class _Recorder:
-    __slots__ = ("trial", "arch", "fidelity", "resume", "worker", "start", "end", "cost", "value")
+    __slots__ = ("trial", "arch", "fidelity", "resume", "worker", "start", "end", "cost", "value", "metrics")
 
     def __init__(self) -> None:
         for name in self.__slots__:
@@ -93,6 +93,7 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
     ask, tell, evaluate = strategy.ask, strategy.tell, bench.evaluate
     r_trial, r_arch, r_fid, r_worker = rec.trial.append, rec.arch.append, rec.fidelity.append, rec.worker.append
     r_resume = rec.resume.append
+    r_metrics = rec.metrics.append if len(bench.objectives) > 1 else None
     r_start, r_end, r_cost, r_value = rec.start.append, rec.end.append, rec.cost.append, rec.value.append
     nan, inf = math.nan, math.inf
     clock = 0.0
@@ -121,6 +122,8 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
             r_end(clock)
             r_cost(ev.cost)
             r_value(ev.metrics.get(objective, nan))
+            if r_metrics is not None:
+                r_metrics(ev.metrics)
             tell(trial, ev)
         return "max_evaluations" if started >= max_evals else "max_seconds"
 
@@ -165,6 +168,8 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
         r_end(end)
         r_cost(ev.cost)
         r_value(ev.metrics.get(objective, nan))
+        if r_metrics is not None:
+            r_metrics(ev.metrics)
         tell(trial, ev)
 
 
@@ -232,6 +237,8 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
         "incumbent_test": inc_test,
         "regret": regret,
     }
+    for obj in bench.objectives[1:]:  # multi-objective runs: every objective, for Pareto fronts and hypervolume
+        columns[f"objective:{obj.name}"] = np.asarray([m.get(obj.name, math.nan) for m in rec.metrics], dtype=np.float64)
     final = None
     if values.size:
         last = int(inc[-1])
@@ -242,6 +249,10 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
             "regret": float(regret[-1]),
             "report": bench.report(rec.arch[last]),
         }
+    try:
+        strategy_stats = strat.stats()
+    except Exception as exc:  # diagnostics must never lose a run
+        strategy_stats = {"error": f"stats() failed: {exc}"}
     recommended = None
     if error is None:
         try:
@@ -266,6 +277,7 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
         "final": final,
         "recommended": recommended,
         "wall_time_s": wall,
+        "strategy_stats": strategy_stats,
         "error": error,
     }
     return RunResult(spec, columns, summary)

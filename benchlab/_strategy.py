@@ -114,6 +114,12 @@ class Strategy:
     def _tell(self, trial: Trial, evaluation: Evaluation, score: float) -> None:
         """Strategy-specific bookkeeping of one result."""
 
+    def stats(self) -> dict:
+        """Strategy-reported diagnostics for ``summary.json`` (e.g. model-based strategies'
+        per-ask compute seconds). Wall-clock figures go here, never into the trajectory,
+        which must stay byte-identical across runs."""
+        return {}
+
     def recommend(self) -> Arch | None:
         """The incumbent: best primary objective seen so far (None before any result)."""
         return self._best_arch

@@ -222,3 +222,22 @@ def test_official_strings_of_the_shared_data(space, shared_data):
         assert space.to_str(arch) == text  # identical string back
         parsed.append(arch)
     assert set(parsed) == set(space.enumerate())
+
+
+def test_path_encoding_bananas():
+    space = NB201Space()
+    best = space.from_str("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+    vec = space.encode(best, "path")
+    assert vec.shape == (84,) and vec.sum() == 3  # four routes; 0->1->3 and 0->2->3 share a sequence
+    # op letters for the path alphabet: skip=0, c1=1, c3=2, avg=3
+    assert vec[0] == 1  # 0->3: skip
+    assert vec[4 + 2 * 4 + 2] == 1  # 0->1->3 and 0->2->3: c3, c3 (one shared bit)
+    assert vec[20 + 2 * 16 + 2 * 4 + 2] == 1  # 0->1->2->3: c3, c3, c3
+    empty = space.from_str("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+    assert space.encode(empty, "path").sum() == 0
+    # a none on edge 1<-0 cuts the two routes through node 1
+    cut = space.from_str("|none~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|")
+    assert space.encode(cut, "path").sum() == 2
+    # the encoding separates cells that differ on a route
+    codes = {space.encode(a, "path").tobytes() for a in space.enumerate()}
+    assert 1000 < len(codes) < 15625  # cells with the same routes share a code

@@ -14,6 +14,8 @@ permutation carried only by the official data files.
 
 from __future__ import annotations
 
+import numpy as np
+
 from benchlab import CategoricalSpace, InvalidArchitecture
 
 __all__ = ["NB201Space", "OPS", "EDGES"]
@@ -23,6 +25,8 @@ EDGES = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
 _NODE_EDGES = ((0,), (1, 2), (3, 4, 5))  # positions of each node's incoming edges
 _SOURCES = (0, 0, 1, 0, 1, 2)
 _OP_INDEX = {op: i for i, op in enumerate(OPS)}
+_ROUTES = ((3,), (0, 4), (1, 5), (0, 2, 5))  # input->output routes as edge positions
+_PATH_OFFSET = {1: 0, 2: 4, 3: 20}
 
 
 def _format(arch: tuple) -> str:
@@ -113,6 +117,29 @@ class NB201Space(CategoricalSpace):
                     raise InvalidArchitecture(f"{bad}: {item!r} must read '{op}~{src}' (edge {node}<-{src}); {fix}")
                 arch.append(_OP_INDEX[op])
         return tuple(arch)
+
+    def encode(self, arch, kind: str = "onehot"):
+        """``onehot`` (30 = 6 edges x 5 ops), ``categorical`` (6 op ids) or ``path``.
+
+        ``path`` is the path encoding of BANANAS (White et al., AAAI 2021): one bit per
+        sequence of operations along a route from the cell's input to its output. The
+        routes are 0->3, 0->1->3, 0->2->3 and 0->1->2->3; a route through a ``none`` edge
+        carries nothing and sets no bit, so the alphabet is the 4 other ops and the
+        vector has 4 + 4**2 + 4**3 = 84 entries (length-1 sequences first).
+        """
+        if kind != "path":
+            return super().encode(arch, kind)
+        self.validate(arch)
+        vec = np.zeros(84, dtype=np.float64)
+        for route in _ROUTES:
+            ops = [arch[e] for e in route]
+            if 0 in ops:  # a none edge cuts the route
+                continue
+            index = 0
+            for op in ops:
+                index = index * 4 + (op - 1)
+            vec[_PATH_OFFSET[len(ops)] + index] = 1.0
+        return vec
 
     def describe_arch(self, arch) -> dict:
         """``{edge: op name}`` for humans."""
