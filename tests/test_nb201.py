@@ -211,3 +211,17 @@ def test_extra_objectives_for_multi_objective_search(data):
     assert ev.metrics["latency/pixel3"] == t.column("latency/pixel3")[b.space.to_id(arch)]
     with pytest.raises(bl.InvalidConfig, match="not a per-architecture column"):
         NB201(extra_objectives=["speed"])
+
+
+def test_head_to_head_protocol_small(data, tmp_path):
+    from benchmarks.nb201._h2h import head_to_head
+
+    result = head_to_head(runs=4, root=tmp_path, progress=False, strategies=["random_search", "regularized_evolution"])
+    rows = {r["strategy"]: r for r in result["rows"]}
+    assert set(rows) == {"random_search", "regularized_evolution"} and all(r["runs"] == 4 for r in rows.values())
+    summary = json.loads((tmp_path / "nb201-h2h" / "nb201" / "random_search" / "seed-2" / "summary.json").read_text())
+    assert summary["n_evaluations"] == 150 and summary["report_metric"] == "cifar10/test_acc@200"
+    assert rows["random_search"]["regret_mean"] == pytest.approx(
+        np.mean([json.loads((tmp_path / "nb201-h2h" / "nb201" / "random_search" / f"seed-{k}" / "summary.json").read_text())["final"]["regret"] for k in range(4)])
+    )
+    assert "Literature order" in result["text"] and result["plot"].stat().st_size > 0
