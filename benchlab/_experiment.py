@@ -262,17 +262,24 @@ def _run_pool(todo: Iterable, jobs: int | None, record: Callable[[dict], None]) 
     import os
 
     jobs = jobs or os.cpu_count() or 1
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+    try:
         pending = {pool.submit(execute_and_store, spec, str(run_dir)) for spec, run_dir in todo}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    record(fut.result())
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                record(fut.result())
+    except BaseException:
+        # Ctrl-C or a failure: stop at once. Finished runs are on disk (their summary.json
+        # is written last and atomically); a run cut off mid-way is simply redone on resume.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            proc.terminate()
+        for proc in processes:
+            proc.join(timeout=5)
+        raise
+    pool.shutdown(wait=True)
 
 
 def load_runs(folder: Path) -> list[tuple[Path, dict | None]]:

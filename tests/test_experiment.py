@@ -354,3 +354,36 @@ def test_benchmark_kwargs_get_their_own_folder(tmp_path):
     (run_dir,) = _run_dirs(exp)
     assert run_dir.relative_to(exp.folder).parts[0] == "analognas_objective=analog_accuracy"
     assert read_summary(run_dir)["objective"] == "analog_accuracy"
+
+
+@pytest.mark.data
+def test_ctrl_c_stops_the_process_pool_promptly_and_keeps_finished_runs(tmp_path, nb201_data):
+    """SIGINT to `benchlab run --executor process`: exit 130 within seconds (no hang on the
+    pool), finished runs intact, and re-running completes exactly the missing ones."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    argv = [sys.executable, "-m", "benchlab.cli", "run", "-b", "nb201:fidelity=12", "--seeds", "400",
+            "--max-seconds", "12000", "--name", "x", "--root", str(tmp_path), "-q", "--no-report",
+            "--executor", "process", "--jobs", "2"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(tmp_path.rglob("summary.json"))) < 5:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("benchlab run hung after SIGINT")
+    finished = len(list(tmp_path.rglob("summary.json")))
+    if proc.returncode == 0:
+        pytest.skip("the experiment finished before the signal arrived")
+    assert proc.returncode == 130 and "finished runs are kept" in err
+    for summary in tmp_path.rglob("summary.json"):
+        assert json.loads(summary.read_text())["status"] == "ok"
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0
+    assert f"{800 - finished} runs done, {finished} already finished" in again.stdout
