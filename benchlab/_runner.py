@@ -173,16 +173,37 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
         tell(trial, ev)
 
 
-def _incumbents(values: np.ndarray, sign: float) -> np.ndarray:
-    """Index of the incumbent after each row: first row with the best score so far."""
+def _incumbents(values: np.ndarray, sign: float, fidelity: np.ndarray | None = None) -> np.ndarray:
+    """Index of the incumbent after each row: the first row with the best score so far.
+
+    When rows have different fidelities (multi-fidelity strategies), a result at a higher
+    fidelity beats any result at a lower one (a 12-epoch accuracy is not comparable with a
+    200-epoch one); rows without a finite score never beat rows with one.
+    """
     scores = sign * values
     scores = np.where(np.isnan(scores), -np.inf, scores)
     if scores.size == 0:
         return np.zeros(0, dtype=np.int64)
+    if fidelity is not None:
+        fid = np.where(np.isnan(fidelity), -np.inf, fidelity)
+        if fid.min() != fid.max():
+            return _incumbents_by_fidelity(scores, fid)
     previous_best = np.maximum.accumulate(np.concatenate([[-np.inf], scores[:-1]]))
     improved = scores > previous_best
     improved[0] = True
     return np.maximum.accumulate(np.where(improved, np.arange(scores.size), 0))
+
+
+def _incumbents_by_fidelity(scores: np.ndarray, fid: np.ndarray) -> np.ndarray:
+    out = np.empty(scores.size, dtype=np.int64)
+    best = (False, -np.inf, -np.inf)
+    current = 0
+    for i, (s, f) in enumerate(zip(scores.tolist(), fid.tolist())):
+        key = (s > -np.inf, f if s > -np.inf else -np.inf, s)
+        if i == 0 or key > best:
+            best, current = key, i
+        out[i] = current
+    return out
 
 
 def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy | None = None) -> RunResult:
@@ -210,7 +231,8 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
     wall = time.perf_counter() - t0
 
     values = np.asarray(rec.value, dtype=np.float64)
-    inc = _incumbents(values, objective.sign)
+    fid = [math.nan if f is None else float(f) for f in rec.fidelity]
+    inc = _incumbents(values, objective.sign, np.asarray(fid, dtype=np.float64))
     unique_inc = {}
     for i in np.unique(inc).tolist():
         unique_inc[i] = bench.report(rec.arch[i])[report_metric]
@@ -219,7 +241,6 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
     regret = objective.sign * (optimum - inc_test)
     to_str = bench.space.to_str
     arch_str = [to_str(a) for a in rec.arch]
-    fid = [math.nan if f is None else float(f) for f in rec.fidelity]
     resume = [math.nan if f is None else float(f) for f in rec.resume]
     columns = {
         "eval": np.arange(1, values.size + 1, dtype=np.int64),

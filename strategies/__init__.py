@@ -1,6 +1,32 @@
 """Built-in search strategies. Importing this package registers them with ``benchlab``."""
 
+from .bananas import Bananas
+from .bayesopt import GPBayesOpt
 from .evolution import RegularizedEvolution
+from .local_search import LocalSearch
+from .multi_fidelity import ASHA, BOHB, Hyperband, SuccessiveHalving
+from .nsga2 import NSGA2, MORandomSearch
+from .optuna_adapter import TPE, OptunaStrategy
 from .random_search import RandomSearch
+from .reinforce import Reinforce
+from .reinforce_lstm import ReinforceLSTM
+from .smac import SMACRandomForest
 
-__all__ = ["RandomSearch", "RegularizedEvolution"]
+__all__ = [
+    "ASHA",
+    "BOHB",
+    "Bananas",
+    "GPBayesOpt",
+    "Hyperband",
+    "LocalSearch",
+    "MORandomSearch",
+    "NSGA2",
+    "OptunaStrategy",
+    "Reinforce",
+    "ReinforceLSTM",
+    "RandomSearch",
+    "RegularizedEvolution",
+    "SMACRandomForest",
+    "SuccessiveHalving",
+    "TPE",
+]

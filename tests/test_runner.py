@@ -379,3 +379,16 @@ def test_both_budgets_whichever_ends_first():
     assert len(r.columns["eval"]) == 10 and r.summary["stop_reason"] == "max_evaluations"
     r, _ = _toy_run(ids, costs, max_evaluations=30, max_seconds=20.0)
     assert len(r.columns["eval"]) == 20 and r.summary["stop_reason"] == "max_seconds"
+
+
+def test_incumbent_prefers_the_highest_fidelity():
+    from benchlab._runner import _incumbents
+
+    values = np.array([80.0, 90.0, 85.0, 95.0, np.nan, 84.0])
+    fidelity = np.array([12.0, 12.0, 200.0, 12.0, 200.0, 200.0])
+    # 85@200 beats the better-looking 90@12; the later 95@12 does not dethrone it; NaN never wins
+    assert _incumbents(values, 1.0, fidelity).tolist() == [0, 1, 2, 2, 2, 2]
+    # single fidelity (or none): plain running best, first on ties
+    assert _incumbents(values, 1.0, np.full(6, 200.0)).tolist() == [0, 1, 1, 3, 3, 3]
+    assert _incumbents(values, 1.0, np.full(6, np.nan)).tolist() == [0, 1, 1, 3, 3, 3]
+    assert _incumbents(values, -1.0, fidelity).tolist() == [0, 0, 2, 2, 2, 5]

@@ -9,6 +9,7 @@ Reads only the files the harness writes (``experiment.json``, ``summary.json``,
 
 from ._curves import METRICS, STATS, X_AXES, Curves, aggregate, curves
 from ._load import ExperimentData, FailedRun, RunData, StrategyData, load_experiment
+from ._pareto import HypervolumeCurves, final_hypervolume, hypervolume, hypervolume_curves, pareto_front, plot_hypervolume
 from ._plots import plot
 from ._report import PLOT_FORMATS, REPORT_FORMATS, report
 from ._tables import TABLE_FORMATS, describe_setup, format_markdown, summary_table, write_tables
@@ -17,6 +18,7 @@ __all__ = [
     "Curves",
     "ExperimentData",
     "FailedRun",
+    "HypervolumeCurves",
     "METRICS",
     "PLOT_FORMATS",
     "REPORT_FORMATS",
@@ -28,9 +30,14 @@ __all__ = [
     "aggregate",
     "curves",
     "describe_setup",
+    "final_hypervolume",
     "format_markdown",
+    "hypervolume",
+    "hypervolume_curves",
     "load_experiment",
+    "pareto_front",
     "plot",
+    "plot_hypervolume",
     "report",
     "summary_table",
     "write_tables",

@@ -422,6 +422,21 @@ def _assert_no_benchmark(label: str, strategy, where: str) -> None:
         )
 
 
+def _skips_no_fidelity(make, bench, label: str, tags: frozenset) -> bool:
+    """True if ``bench`` has no fidelity axis and the strategy is tagged ``multi_fidelity``:
+    then ``setup`` must refuse it with ``InvalidConfig`` (a ValueError), and the caller
+    skips that benchmark."""
+    if "multi_fidelity" not in tags or bench.fidelity is not None:
+        return False
+    try:
+        make().setup(bench.space, bench.objectives, None, seed=0)
+    except ValueError:
+        return True
+    _fail(label, f"is tagged multi_fidelity but setup() accepted {bench.space.name} without a fidelity axis; "
+          "raise benchlab.InvalidConfig naming the problem")
+    return True
+
+
 # -- checks ----------------------------------------------------------------------------
 @limited
 def check_params(strategy, **kwargs) -> None:
@@ -495,6 +510,8 @@ def check_valid_archs(strategy, **kwargs) -> None:
         ("toy nb201-like, no fidelity", ToyBenchmark(ToySpace.nb201_like(), fidelity=False)),
     ] + registered_benchmarks()
     for where, bench in benches:
+        if _skips_no_fidelity(make, bench, f"{label} on {where}", tags):
+            continue
         for seed, n, batch, order in ((0, 150, 1, "fifo"), (1, 60, 4, "reverse")):
             d = _Driver(make(), bench, f"{label} on {where}").setup(seed)
             d.steps(n, batch, order)
@@ -788,6 +805,8 @@ def check_no_test_access(strategy, **kwargs) -> None:
     spec = _spec_for(ref, make(), seed=4, max_evaluations=30, n_workers=2)
     _harness(label, spec, ToyBenchmark(), make())
     for name, real in registered_benchmarks():
+        if _skips_no_fidelity(make, real, f"{label} on {name}", tags):
+            continue
         d = _Driver(make(), real, f"{label} on {name}").setup(6)
         d.steps(20)
         _assert_no_benchmark(label, d.strategy, name)
@@ -807,6 +826,8 @@ def check_objectives(strategy, **kwargs) -> None:
     ]
     for cfg in configs:
         bench = ToyBenchmark(**cfg)
+        if _skips_no_fidelity(make, bench, label, tags):
+            continue
         d = _Driver(make(), bench, label).setup(8)
         d.steps(50, 2, "reverse")
         rec = d.recommend()
