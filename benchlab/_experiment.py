@@ -48,13 +48,32 @@ class StrategyConfig:
         return cls(*_parse_component(text))
 
 
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside brackets and quotes: ``a=1,b=["x","y"]`` -> 2 items."""
+    items, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return items
+
+
 def _parse_component(text: str) -> tuple[str, dict, str]:
     label = ""
     if "@" in text:
         text, label = text.rsplit("@", 1)
     name, _, rest = text.partition(":")
     kwargs = {}
-    for item in filter(None, rest.split(",")):
+    for item in filter(None, _split_top_level(rest)):
         key, eq, value = item.partition("=")
         if not eq or not key:
             raise InvalidConfig(f"cannot parse {item!r} in {text!r}: write NAME:key=value,key=value")
@@ -110,7 +129,9 @@ class Experiment:
             return _check_label(self.benchmark_label, "benchmark")
         if not self.benchmark_kwargs:
             return self.benchmark
-        parts = [f"{k}={v}" for k, v in sorted(self.benchmark_kwargs.items())]
+        parts = [
+            f"{k}={'+'.join(map(str, v)) if isinstance(v, (list, tuple)) else v}" for k, v in sorted(self.benchmark_kwargs.items())
+        ]
         return _check_label(re.sub(r"[^A-Za-z0-9_.=+-]", "", "_".join([self.benchmark, *parts])), "benchmark")
 
     def specs(self) -> list[tuple[RunSpec, Path, str]]:

@@ -135,3 +135,13 @@ def test_console_help_everywhere():
     for argv in ([], ["run"], ["report"], ["list"], ["query"]):
         proc = subprocess.run([sys.executable, "-m", "benchlab.cli", *argv, "--help"], capture_output=True, text=True)
         assert proc.returncode == 0 and "usage: benchlab" in proc.stdout, argv
+
+
+def test_list_valued_kwargs_in_specs(tmp_path, capsys):
+    argv = _small(tmp_path, "--benchmark", 'analognas:objective=["baseline_accuracy","analog_drift_86400"]',
+                  "--strategies", "nsga2:population_size=8", "mo_random_search")  # fmt: skip
+    code, _, err = _run(argv, capsys)
+    assert code == 0, err
+    spec = json.loads(next((tmp_path / "t").glob("*/nsga2/seed-0/spec.json")).read_text())
+    assert spec["benchmark_kwargs"] == {"objective": ["baseline_accuracy", "analog_drift_86400"]}
+    assert (tmp_path / "t" / "hypervolume.png").stat().st_size > 0
