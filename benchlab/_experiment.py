@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -279,28 +278,32 @@ def run_experiment(
     return counts
 
 
+def _ignore_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _execute_task(task: tuple) -> dict:
+    return execute_and_store(*task)
+
+
 def _run_pool(todo: Iterable, jobs: int | None, record: Callable[[dict], None]) -> None:
     import os
 
     jobs = jobs or os.cpu_count() or 1
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+    pool = get_context("spawn").Pool(jobs, initializer=_ignore_sigint)
     try:
-        pending = {pool.submit(execute_and_store, spec, str(run_dir)) for spec, run_dir in todo}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                record(fut.result())
+        for status in pool.imap_unordered(_execute_task, [(spec, str(run_dir)) for spec, run_dir in todo]):
+            record(status)
     except BaseException:
         # Ctrl-C or a failure: stop at once. Finished runs are on disk (their summary.json
         # is written last and atomically); a run cut off mid-way is simply redone on resume.
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in processes:
-            proc.terminate()
-        for proc in processes:
-            proc.join(timeout=5)
+        pool.terminate()
+        pool.join()
         raise
-    pool.shutdown(wait=True)
+    pool.close()
+    pool.join()
 
 
 def load_runs(folder: Path) -> list[tuple[Path, dict | None]]:
