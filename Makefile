@@ -38,8 +38,9 @@ test-all: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -m "not gpu"
 
 bench: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q -m perf --benchmark-enable tests/test_perf.py
+	$(BIN)/python -m pytest -q -m perf --benchmark-enable tests/test_perf.py tests/test_perf_scale.py
 	$(BIN)/python scripts/bench_harness.py
+	$(BIN)/python scripts/bench_vs_synetune.py   # part (b) needs syne-tune installed by hand
 
 clean:
 	rm -rf $(VENV) results/demo

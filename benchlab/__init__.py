@@ -6,6 +6,7 @@ trajectory and turns them into regret curves and tables.
 """
 
 from ._benchmark import Benchmark
+from ._config import load_experiment_file
 from ._errors import BenchlabError, DataError, InvalidArchitecture, InvalidConfig, ResultsConflict, UnknownName
 from ._experiment import Experiment, StrategyConfig, run_experiment
 from ._paths import data_dir
@@ -48,6 +49,7 @@ __all__ = [
     "UnknownName",
     "data_dir",
     "list_tables",
+    "load_experiment_file",
     "make_benchmark",
     "make_strategy",
     "open_table",

@@ -19,7 +19,7 @@ from ._store import atomic_write_json, is_complete, read_summary, write_run
 __all__ = ["StrategyConfig", "Experiment", "run_experiment", "execute_and_store", "EXECUTORS"]
 
 EXPERIMENT_FILE = "experiment.json"
-EXECUTORS = ("inprocess", "process")
+EXECUTORS = ("inprocess", "process", "dask")
 _LABEL = re.compile(r"^[A-Za-z0-9_.=+-]+$")
 
 
@@ -88,6 +88,11 @@ class Experiment:
     """Strategies x repeats on one benchmark with one budget and one master seed.
 
     Results go to ``root/name/<benchmark label>/<strategy label>/seed-<repeat>/``.
+    ``experiment.json`` is in ``root/name`` unless ``multi_benchmark`` (set by experiment
+    files, :func:`benchlab._config.load_experiment_file`): then several benchmarks share the
+    name and each benchmark folder holds its own ``experiment.json`` (see
+    :attr:`experiment_folder`).
+    ``sync`` runs the simulated workers in synchronous batches (see :class:`RunSpec`).
     """
 
     name: str
@@ -101,6 +106,8 @@ class Experiment:
     benchmark_kwargs: dict = field(default_factory=dict)
     benchmark_label: str = ""
     root: Path = Path("results")
+    sync: bool = False
+    multi_benchmark: bool = False
 
     def __post_init__(self) -> None:
         _check_label(self.name, "experiment")
@@ -121,6 +128,11 @@ class Experiment:
     @property
     def folder(self) -> Path:
         return Path(self.root) / self.name
+
+    @property
+    def experiment_folder(self) -> Path:
+        """The folder holding ``experiment.json``, the one to pass to ``benchlab report``."""
+        return self.folder / self.bench_folder if self.multi_benchmark else self.folder
 
     @property
     def bench_folder(self) -> str:
@@ -148,6 +160,7 @@ class Experiment:
                     max_evaluations=self.max_evaluations,
                     max_seconds=self.max_seconds,
                     n_workers=self.n_workers,
+                    sync=self.sync,
                 )
                 out.append((spec, self.folder / self.bench_folder / s.folder / f"seed-{k}", s.folder))
         return out
@@ -161,13 +174,16 @@ class Experiment:
             "max_evaluations": self.max_evaluations,
             "max_seconds": self.max_seconds,
             "n_workers": self.n_workers,
+            **({"sync": True} if self.sync else {}),  # absent when false: older folders still match
         }
 
     def to_dict(self) -> dict:
         return {
             "name": self.name,
             **self.identity(),
-            "benchmark_label": self.bench_folder,
+            # the strategy folders' parent relative to experiment.json ("." in a benchmark folder)
+            "benchmark_label": "." if self.multi_benchmark else self.bench_folder,
+            **({"benchmark_folder": self.bench_folder} if self.multi_benchmark else {}),
             "repeats": self.repeats,
             "strategies": [
                 {"label": s.folder, "name": s.name, "kwargs": s.kwargs, "repeats": self.repeats} for s in self.strategies
@@ -177,18 +193,27 @@ class Experiment:
 
 def _claim_folder(exp: Experiment) -> None:
     """Create or check ``experiment.json``; merge strategy lists and repeats on resume."""
-    path = exp.folder / EXPERIMENT_FILE
+    path = exp.experiment_folder / EXPERIMENT_FILE
     mine = exp.to_dict()
+    top = exp.folder / EXPERIMENT_FILE
+    if exp.multi_benchmark and top.exists():
+        raise ResultsConflict(
+            f"{exp.folder} holds a single-benchmark experiment (run from the command line); choose another name"
+        )
+    if not exp.multi_benchmark and not top.exists() and any(exp.folder.glob(f"*/{EXPERIMENT_FILE}")):
+        raise ResultsConflict(
+            f"{exp.folder} holds an experiment file's benchmarks (one experiment.json per benchmark); choose another --name"
+        )
     if path.exists():
         try:
             theirs = json.loads(path.read_text())
         except json.JSONDecodeError:
             raise ResultsConflict(f"{path} is corrupt; delete {exp.folder} or choose another --name") from None
-        diff = [k for k in exp.identity() if canonical_json(theirs.get(k)) != canonical_json(mine[k])]
+        diff = [k for k in dict.fromkeys([*exp.identity(), "sync"]) if canonical_json(theirs.get(k)) != canonical_json(mine.get(k))]
         if diff:
-            detail = ", ".join(f"{k}: {theirs.get(k)!r} there vs {mine[k]!r} now" for k in diff)
+            detail = ", ".join(f"{k}: {theirs.get(k)!r} there vs {mine.get(k)!r} now" for k in diff)
             raise ResultsConflict(
-                f"{exp.folder} holds another experiment ({detail}); choose another --name or delete that folder"
+                f"{exp.experiment_folder} holds another experiment ({detail}); choose another --name or delete that folder"
             )
         known = {s["label"]: s for s in theirs.get("strategies", [])}
         for s in mine["strategies"]:
@@ -228,16 +253,29 @@ def run_experiment(
     jobs: int | None = None,
     progress: bool = True,
     on_result: Callable[[dict], None] | None = None,
+    scheduler: str | None = None,
+    max_failures: int | None = None,
 ) -> dict:
     """Run every missing run of ``exp``; return counts ``{"skipped", "done", "failed"}``.
 
     Finished runs (a ``summary.json`` with status ok) are skipped, so an interrupted
     experiment resumes where it stopped. A run whose strategy raises is recorded with its
-    traceback and the others go on. ``executor`` is ``"inprocess"`` or ``"process"``
-    (a spawned process pool of ``jobs`` workers); both write identical files.
+    traceback and the others go on. ``executor`` is ``"inprocess"``, ``"process"``
+    (a spawned process pool of ``jobs`` workers) or ``"dask"`` (a Dask distributed cluster:
+    the one at ``scheduler``, an address such as ``"tcp://host:8786"``, or a temporary local
+    cluster of ``jobs`` single-threaded worker processes); all write identical files.
+    With ``max_failures`` no new run is started once that many runs have failed, and the
+    counts get ``"not_run"``: the runs left without a ``summary.json`` (runs cut off in
+    flight are among them; all are run on resume).
     """
+    if max_failures is not None and (isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 1):
+        raise InvalidConfig(f"max_failures (--max-failures) must be a positive integer, got {max_failures!r}")
     if executor not in EXECUTORS:
         raise InvalidConfig(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    if scheduler is not None and executor != "dask":
+        raise InvalidConfig(f"a scheduler address is for the dask executor; add --executor dask (got {executor!r})")
+    if executor == "dask":
+        _import_distributed()  # fail before touching the results folder
     _claim_folder(exp)
     todo = []
     skipped = 0
@@ -257,6 +295,8 @@ def run_experiment(
         else:
             todo.append((spec, run_dir))
     counts = {"skipped": skipped, "done": 0, "failed": 0}
+    if max_failures is not None:
+        counts["not_run"] = 0
     bar = _progress(len(todo), progress, f"{exp.name}")
 
     def _record(status: dict) -> None:
@@ -266,16 +306,26 @@ def run_experiment(
             bar.set_postfix(failed=counts["failed"])
         if on_result is not None:
             on_result(status)
+        if max_failures is not None and counts["failed"] >= max_failures:
+            raise _StopScheduling
 
     try:
-        if executor == "inprocess" or len(todo) <= 1:
+        if executor == "dask" and (scheduler or len(todo) > 1):
+            _run_dask(todo, jobs, scheduler, _record)
+        elif executor == "inprocess" or len(todo) <= 1:
             for spec, run_dir in todo:
                 _record(execute_and_store(spec, str(run_dir)))
         else:
             _run_pool(todo, jobs, _record)
+    except _StopScheduling:
+        counts["not_run"] = sum(read_summary(run_dir) is None for _, run_dir in todo)
     finally:
         bar.close()
     return counts
+
+
+class _StopScheduling(Exception):
+    """Raised by the result callback once ``max_failures`` runs failed; executors stop."""
 
 
 def _ignore_sigint() -> None:
@@ -291,10 +341,28 @@ def _execute_task(task: tuple) -> dict:
 def _run_pool(todo: Iterable, jobs: int | None, record: Callable[[dict], None]) -> None:
     import os
 
+    import queue
+
     jobs = jobs or os.cpu_count() or 1
+    tasks = [(spec, str(run_dir)) for spec, run_dir in todo]
+    finished: queue.Queue = queue.Queue()
     pool = get_context("spawn").Pool(jobs, initializer=_ignore_sigint)
     try:
-        for status in pool.imap_unordered(_execute_task, [(spec, str(run_dir)) for spec, run_dir in todo]):
+        # At most `jobs` runs are handed to the pool at a time, so once `record` raises
+        # (Ctrl-C, or max_failures reached) no further run starts.
+        submitted = 0
+        for received in range(len(tasks)):
+            while submitted < len(tasks) and submitted - received < jobs:
+                pool.apply_async(_execute_task, (tasks[submitted],), callback=finished.put, error_callback=finished.put)
+                submitted += 1
+            while True:
+                try:
+                    status = finished.get(timeout=0.5)  # a timeout keeps Ctrl-C responsive
+                    break
+                except queue.Empty:
+                    continue
+            if isinstance(status, BaseException):
+                raise status
             record(status)
     except BaseException:
         # Ctrl-C or a failure: stop at once. Finished runs are on disk (their summary.json
@@ -304,6 +372,80 @@ def _run_pool(todo: Iterable, jobs: int | None, record: Callable[[dict], None]) 
         raise
     pool.close()
     pool.join()
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise InvalidConfig("the dask executor needs dask.distributed: pip install 'benchlab[dask]'") from None
+    return distributed
+
+
+def _run_dask(todo: Iterable, jobs: int | None, scheduler: str | None, record: Callable[[dict], None]) -> None:
+    """Run ``execute_and_store`` for every ``(spec, run_dir)`` on a Dask cluster.
+
+    With ``scheduler`` (an address) connect to that cluster: its workers need the same
+    benchlab (and table store, ``$BENCHLAB_DATA``) and write the run folders themselves, so
+    the results folder must be on a filesystem shared with them (paths are sent absolute).
+    Without it a ``LocalCluster`` of ``jobs`` (default: all cores) single-threaded worker
+    processes lives for the duration of the call. Results are recorded as they complete; on
+    Ctrl-C or a failure the pending futures are cancelled and the client (and local cluster)
+    closed. Finished runs are on disk; a run cut off mid-way is redone on resume.
+    """
+    import logging
+    import os
+    import signal
+    import threading
+
+    distributed = _import_distributed()
+    todo = list(todo)
+    cluster = None
+    futures: list = []
+    try:
+        if scheduler:
+            try:
+                client = distributed.Client(scheduler)  # timeout: dask config distributed.comm.timeouts.connect
+            except OSError as exc:
+                raise InvalidConfig(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); check --scheduler") from None
+        else:
+            # Workers start with SIGINT ignored (inherited; Python then installs no
+            # KeyboardInterrupt handler in them): Ctrl-C in a terminal reaches the whole
+            # process group, and stopping the workers is this process's job, as with the pool.
+            main = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            try:
+                cluster = distributed.LocalCluster(
+                    n_workers=max(1, min(jobs or os.cpu_count() or 1, len(todo))),
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    # the scheduler's health/metrics HTTP server: any free port, not 8787
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    silence_logs=logging.ERROR,
+                )
+            finally:
+                if main:
+                    signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+            client = distributed.Client(cluster)
+        try:
+            where = {}
+            for spec, run_dir in todo:
+                fut = client.submit(execute_and_store, spec, str(Path(run_dir).resolve()), pure=False)
+                where[fut.key] = str(run_dir)
+                futures.append(fut)
+            for fut in distributed.as_completed(futures):
+                status = fut.result()
+                record({**status, "run_dir": where[fut.key]})  # as given, like the other executors
+        except BaseException:
+            client.cancel(futures, force=True)
+            raise
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
 
 
 def load_runs(folder: Path) -> list[tuple[Path, dict | None]]:

@@ -127,6 +127,9 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
             tell(trial, ev)
         return "max_evaluations" if started >= max_evals else "max_seconds"
 
+    if spec.sync:
+        return _sync_loop(strategy, bench, spec, bench_rng, rec, objective, max_evals, max_seconds)
+
     running: list = []
     free = list(range(spec.n_workers))
     seq = 0
@@ -171,6 +174,55 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
         if r_metrics is not None:
             r_metrics(ev.metrics)
         tell(trial, ev)
+
+
+def _sync_loop(strategy, bench, spec, bench_rng, rec: _Recorder, objective: str, max_evals, max_seconds) -> str:
+    """Synchronous batches: workers 0..N-1 start N trials at ``clock``; the next batch starts
+    at the latest end of this one. Results are told in finish order (ties: ask order)."""
+    clock = 0.0
+    started = 0
+    nan, inf = math.nan, math.inf
+    while True:
+        batch = []
+        reason = None
+        for worker in range(spec.n_workers):
+            if started >= max_evals:
+                reason = "max_evaluations"
+                break
+            if clock >= max_seconds:
+                reason = "max_seconds"
+                break
+            trial = strategy.ask()
+            if trial is None:
+                reason = "exhausted"
+                break
+            ev = bench.evaluate(trial.arch, trial.fidelity, rng=bench_rng)
+            if trial.resume_from is not None:
+                ev = _continued(bench, trial, ev)
+            if not 0.0 <= ev.cost < inf:
+                _bad_cost(bench, trial, ev)
+            batch.append((clock + ev.cost, worker, trial, ev))
+            started += 1
+        batch.sort(key=lambda item: (item[0], item[1]))
+        for end, worker, trial, ev in batch:
+            if end > max_seconds:
+                return "max_seconds"  # this and every later result finish after the budget
+            rec.trial.append(trial.id)
+            rec.arch.append(trial.arch)
+            rec.fidelity.append(ev.fidelity)
+            rec.resume.append(trial.resume_from)
+            rec.worker.append(worker)
+            rec.start.append(clock)
+            rec.end.append(end)
+            rec.cost.append(ev.cost)
+            rec.value.append(ev.metrics.get(objective, nan))
+            if len(bench.objectives) > 1:
+                rec.metrics.append(ev.metrics)
+            strategy.tell(trial, ev)
+        if batch:
+            clock = batch[-1][0]
+        if reason is not None:
+            return reason
 
 
 def _incumbents(values: np.ndarray, sign: float, fidelity: np.ndarray | None = None) -> np.ndarray:

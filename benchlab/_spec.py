@@ -35,7 +35,10 @@ class RunSpec:
     result counts only if it finishes within ``max_seconds``: the NAS-Bench-201 search
     scripts stop at the first query that would overrun the budget, and Syne Tune's
     simulator never observes results after its time limit. ``n_workers`` simulated workers
-    evaluate in parallel; results are told in order of simulated finish time.
+    evaluate in parallel; results are told in order of simulated finish time. With
+    ``sync`` the workers run synchronous batches: N trials start together and the next
+    batch starts when the slowest has finished (``sync`` appears in the canonical JSON
+    only when true, so the run ids of asynchronous specs are unchanged).
     """
 
     benchmark: str
@@ -47,6 +50,7 @@ class RunSpec:
     max_evaluations: int | None = None
     max_seconds: float | None = None
     n_workers: int = 1
+    sync: bool = False
 
     def __post_init__(self) -> None:
         for name in ("seed", "repeat", "n_workers"):
@@ -55,6 +59,8 @@ class RunSpec:
                 raise InvalidConfig(f"{name} must be an integer, got {v!r}")
         if self.seed < 0 or self.repeat < 0:
             raise InvalidConfig(f"seed and repeat must be >= 0, got seed={self.seed}, repeat={self.repeat}")
+        if not isinstance(self.sync, bool):
+            raise InvalidConfig(f"sync must be true or false, got {self.sync!r}")
         if self.n_workers < 1:
             raise InvalidConfig(f"n_workers must be >= 1, got {self.n_workers}")
         if self.max_evaluations is None and self.max_seconds is None:
@@ -77,7 +83,7 @@ class RunSpec:
         canonical_json(self.to_dict())  # fail early on non-JSON values
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "benchmark": self.benchmark,
             "benchmark_kwargs": dict(self.benchmark_kwargs),
             "strategy": self.strategy,
@@ -88,6 +94,9 @@ class RunSpec:
             "max_seconds": self.max_seconds,
             "n_workers": self.n_workers,
         }
+        if self.sync:  # only when true: asynchronous specs keep their canonical JSON and run id
+            out["sync"] = True
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> "RunSpec":

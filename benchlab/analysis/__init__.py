@@ -11,7 +11,9 @@ from ._curves import METRICS, STATS, X_AXES, Curves, aggregate, curves
 from ._load import ExperimentData, FailedRun, RunData, StrategyData, load_experiment
 from ._pareto import HypervolumeCurves, final_hypervolume, hypervolume, hypervolume_curves, pareto_front, plot_hypervolume
 from ._plots import plot
+from ._ranks import RankCurves, plot_ranks, rank_curves
 from ._report import PLOT_FORMATS, REPORT_FORMATS, report
+from ._stats import NEMENYI_Q05, cd_cliques, critical_difference, friedman, nemenyi_q, plot_cd
 from ._tables import TABLE_FORMATS, describe_setup, format_markdown, summary_table, write_tables
 
 __all__ = [
@@ -41,4 +43,13 @@ __all__ = [
     "report",
     "summary_table",
     "write_tables",
+    "RankCurves",
+    "plot_ranks",
+    "rank_curves",
+    "NEMENYI_Q05",
+    "cd_cliques",
+    "critical_difference",
+    "friedman",
+    "nemenyi_q",
+    "plot_cd",
 ]

@@ -14,7 +14,8 @@ from ._tables import TABLE_FORMATS, format_markdown, summary_table, write_tables
 __all__ = ["report", "REPORT_FORMATS", "PLOT_FORMATS"]
 
 PLOT_FORMATS = ("png", "pdf", "svg")
-REPORT_FORMATS = TABLE_FORMATS + PLOT_FORMATS
+#: ``"html"``: ``report.html`` + ``report.md`` with rank and critical-difference plots.
+REPORT_FORMATS = TABLE_FORMATS + PLOT_FORMATS + ("html",)
 
 
 def _as_tuple(value) -> tuple:
@@ -41,7 +42,11 @@ def report(
     benchmark with several objectives it also writes ``hypervolume.<fmt>`` and adds
     ``hypervolume_mean``/``hypervolume_se`` (final, defaults of :func:`hypervolume_curves`)
     to the table.
-    ``stat``/``logx``/``logy`` are as in :func:`plot`.
+    ``stat``/``logx``/``logy`` are as in :func:`plot`. Format ``"html"`` also writes the PNG
+    plots, ``ranks[_time].png`` (:func:`plot_ranks`), ``cd.png`` (:func:`plot_cd`), a
+    self-contained ``report.html`` and ``report.md`` (see :mod:`benchlab.analysis._html`);
+    the result then has ``html`` (its Path) and ``friedman`` (the :func:`friedman` dict,
+    or None when the test cannot run).
 
     Returns a dict: ``data`` (:class:`ExperimentData`), ``table`` (the
     :func:`summary_table` DataFrame), ``markdown_text`` (the Markdown report), ``paths``
@@ -73,7 +78,12 @@ def report(
         if hv is not None:
             paths[f"hypervolume.{fmt}"] = plot_hypervolume(data, out / f"hypervolume.{fmt}", stat=stat, dpi=dpi, curves=hv)
     plots = [p for name, p in paths.items() if name not in TABLE_FORMATS]
+    stats = None
+    if "html" in formats:
+        stats = _html_report(data, table, out, xs, metric, stat, logx, logy, dpi, paths, hv)
     return {
+        "html": paths.get("html"),
+        "friedman": stats,
         "data": data,
         "table": table,
         "markdown_text": format_markdown(table),
@@ -82,3 +92,36 @@ def report(
         "markdown": paths.get("md"),
         "plot": plots[0] if plots else None,
     }
+
+
+def _html_report(data, table, out, xs, metric, stat, logx, logy, dpi, paths, hv):
+    """Write the PNGs the pages show (reusing ``paths``), ranks, CD diagram and the pages."""
+    from .._errors import DataError
+    from ._html import write_pages
+    from ._ranks import plot_ranks
+    from ._stats import friedman, plot_cd
+
+    out.mkdir(parents=True, exist_ok=True)
+    images = {}
+    for value in xs:
+        name = f"{metric}{'' if value == 'eval' else '_' + value}.png"
+        if name not in paths:
+            paths[name] = plot(data, out / name, x=value, metric=metric, stat=stat, logx=logx, logy=logy, dpi=dpi)
+        images[f"{metric} vs {'evaluations' if value == 'eval' else 'simulated time'}"] = paths[name]
+    if hv is not None:
+        if "hypervolume.png" not in paths:
+            paths["hypervolume.png"] = plot_hypervolume(data, out / "hypervolume.png", stat=stat, dpi=dpi, curves=hv)
+        images["hypervolume"] = paths["hypervolume.png"]
+    stats, error = None, None
+    try:
+        for value in xs:
+            name = f"ranks{'' if value == 'eval' else '_' + value}.png"
+            paths[name] = plot_ranks(data, out / name, x=value, logx=logx, dpi=dpi)
+            images[f"average rank vs {'evaluations' if value == 'eval' else 'simulated time'}"] = paths[name]
+        stats = friedman(data)
+        paths["cd.png"] = plot_cd(data, out / "cd.png", dpi=dpi, result=stats)
+        images["critical-difference diagram (final regret, Nemenyi)"] = paths["cd.png"]
+    except DataError as exc:  # too few strategies or paired seeds: the page says why
+        error = str(exc)
+    paths.update(write_pages(data, table, out, images, stats, error))
+    return stats

@@ -24,7 +24,23 @@ Strategy and benchmark specs read NAME[:key=value,...][@LABEL]; values are parse
 (numbers, true/false, lists) or kept as strings. Results go to
 ROOT/NAME/<benchmark>/<strategy label>/seed-<k>/ (spec.json, trials.parquet, summary.json).
 Re-running the same command skips finished runs and completes the missing ones.
+`benchlab run study.toml` runs an experiment file instead: benchmarks x strategies x seeds
+under one [budget] (see benchlab/_config.py); each benchmark folder is then its own
+experiment for `benchlab report` (ROOT/NAME/<benchmark label>).
 """
+
+# Flags an experiment file replaces (run FILE rejects them); defaults are filled in _cmd_run.
+_RUN_DEFAULTS = {
+    "benchmark": "analognas",
+    "strategies": ["random_search", "regularized_evolution"],
+    "seeds": 20,
+    "seed": 0,
+    "max_evals": None,
+    "max_seconds": None,
+    "workers": 1,
+    "name": "default",
+    "sync": False,
+}
 
 
 def _int_at_least(minimum: int):
@@ -80,17 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG_RUN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--benchmark", "-b", default="analognas", help="benchmark spec NAME[:key=value,...] (default: analognas)")
+    p.add_argument(
+        "file", nargs="?", type=Path, default=None, help="experiment file (TOML); replaces --benchmark, --strategies, ..."
+    )
+    p.add_argument("--benchmark", "-b", default=None, help="benchmark spec NAME[:key=value,...] (default: analognas)")
     p.add_argument(
         "--strategies",
         "-s",
         nargs="+",
-        default=["random_search", "regularized_evolution"],
+        default=None,
         metavar="SPEC",
         help="strategy specs NAME[:key=value,...][@LABEL] (default: random_search regularized_evolution)",
     )
-    p.add_argument("--seeds", "-n", type=_positive_int, default=20, help="repetitions per strategy (default: 20)")
-    p.add_argument("--seed", type=_nonneg_int, default=0, help="master seed of the experiment (default: 0)")
+    p.add_argument("--seeds", "-n", type=_positive_int, default=None, help="repetitions per strategy (default: 20)")
+    p.add_argument("--seed", type=_nonneg_int, default=None, help="master seed of the experiment (default: 0)")
     p.add_argument("--max-evals", type=_positive_int, default=None, help="evaluations per run")
     p.add_argument(
         "--max-seconds",
@@ -98,16 +117,38 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="simulated seconds per run (benchmark cost units; NB201 protocol: 12000)",
     )
-    p.add_argument("--workers", type=_positive_int, default=1, help="simulated parallel workers per run (default: 1)")
-    p.add_argument("--name", default="default", help="experiment name: the folder under --root (default: default)")
+    p.add_argument("--workers", type=_positive_int, default=None, help="simulated parallel workers per run (default: 1)")
+    p.add_argument(
+        "--sync",
+        action="store_const",
+        const=True,
+        default=None,
+        help="simulated workers run synchronous batches: the next N trials start when all N finished",
+    )
+    p.add_argument(
+        "--max-failures",
+        type=_positive_int,
+        default=None,
+        help="start no new run once N runs have failed (default: unlimited)",
+    )
+    p.add_argument("--name", default=None, help="experiment name: the folder under --root (default: default)")
     p.add_argument("--root", type=Path, default=Path("results"), help="results root folder (default: ./results)")
     p.add_argument(
         "--executor",
-        choices=["inprocess", "process"],
+        choices=["inprocess", "process", "dask"],
         default="inprocess",
-        help="where runs execute: this process, or a process pool (identical files either way)",
+        help="where runs execute: this process, a process pool, or a Dask cluster (identical files either way)",
     )
-    p.add_argument("--jobs", "-j", type=_positive_int, default=None, help="processes for --executor process (default: all cores)")
+    p.add_argument(
+        "--jobs", "-j", type=_positive_int, default=None, help="processes for --executor process or a local dask cluster (default: all cores)"
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="--executor dask: address of a running scheduler, e.g. tcp://host:8786 (default: a local cluster of --jobs "
+        "workers); its workers write the results, so --root must be on a filesystem they share",
+    )
     p.add_argument("--no-report", action="store_true", help="skip writing the summary table and plot")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
@@ -121,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         r.add_argument("--linear-x", action="store_true", help="linear x axis (default: log)")
         r.add_argument("--log-y", action="store_true", help="log y axis")
+        r.add_argument(
+            "--html",
+            action="store_true",
+            help="also write report.html (self-contained: plots embedded, Friedman test, CD diagram) and report.md",
+        )
 
     q = sub.add_parser(
         "query",
@@ -190,44 +236,94 @@ def _cmd_list(args) -> int:
 def _cmd_run(args) -> int:
     from .._experiment import Experiment, StrategyConfig, _parse_component, run_experiment
 
-    bname, bkwargs, blabel = _parse_component(args.benchmark)
-    if args.max_evals is None and args.max_seconds is None:
-        raise InvalidConfig("give a budget: --max-evals N and/or --max-seconds S")
-    exp = Experiment(
-        name=args.name,
-        benchmark=bname,
-        benchmark_kwargs=bkwargs,
-        benchmark_label=blabel,
-        strategies=tuple(StrategyConfig.parse(s) for s in args.strategies),
-        repeats=args.seeds,
-        seed=args.seed,
-        max_evaluations=args.max_evals,
-        max_seconds=args.max_seconds,
-        n_workers=args.workers,
-        root=args.root,
-    )
-    t0 = time.perf_counter()
-    counts = run_experiment(exp, executor=args.executor, jobs=args.jobs, progress=not args.quiet)
-    elapsed = time.perf_counter() - t0
-    print(
-        f"{exp.folder}: {counts['done']} runs done, {counts['skipped']} already finished, "
-        f"{counts['failed']} failed ({elapsed:.1f} s)"
-    )
-    if counts["failed"]:
-        print("  failed runs keep their error and traceback in summary.json; fix the cause and re-run to redo them")
-    if not args.no_report:
-        _report(exp.folder, None, "eval", "mean_se", True, False)
-    return 1 if counts["failed"] else 0
+    given = [k for k in _RUN_DEFAULTS if getattr(args, k) is not None]
+    if args.file is not None:
+        if given:
+            keys = {
+                "benchmark": "[[benchmark]]",
+                "strategies": "[[strategy]]",
+                "seeds": "repeats",
+                "max_evals": "budget.max_evaluations",
+                "max_seconds": "budget.max_seconds",
+                "workers": "budget.n_workers",
+                "sync": "budget.sync",
+            }
+            flags = ", ".join(f"--{k.replace('_', '-')} ({keys.get(k, k)})" for k in given)
+            raise InvalidConfig(f"{args.file} is an experiment file: set {flags} in it instead of on the command line")
+        from .._config import load_experiment_file
+
+        experiments = load_experiment_file(args.file, root=args.root)
+    else:
+        for k, v in _RUN_DEFAULTS.items():
+            if getattr(args, k) is None:
+                setattr(args, k, v)
+        bname, bkwargs, blabel = _parse_component(args.benchmark)
+        if args.max_evals is None and args.max_seconds is None:
+            raise InvalidConfig("give a budget: --max-evals N and/or --max-seconds S")
+        experiments = [
+            Experiment(
+                name=args.name,
+                benchmark=bname,
+                benchmark_kwargs=bkwargs,
+                benchmark_label=blabel,
+                strategies=tuple(StrategyConfig.parse(s) for s in args.strategies),
+                repeats=args.seeds,
+                seed=args.seed,
+                max_evaluations=args.max_evals,
+                max_seconds=args.max_seconds,
+                n_workers=args.workers,
+                sync=args.sync,
+                root=args.root,
+            )
+        ]
+    failures: list[dict] = []
+    not_started = []
+    for exp in experiments:
+        left = None if args.max_failures is None else args.max_failures - len(failures)
+        if left is not None and left <= 0:
+            not_started.append(exp.bench_folder)
+            continue
+
+        def on_result(status: dict) -> None:
+            if status["status"] != "ok":
+                failures.append(status)
+
+        t0 = time.perf_counter()
+        counts = run_experiment(
+            exp,
+            executor=args.executor,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            on_result=on_result,
+            max_failures=left,
+        )
+        elapsed = time.perf_counter() - t0
+        not_run = f", {counts['not_run']} not run (--max-failures)" if counts.get("not_run") else ""
+        print(
+            f"{exp.experiment_folder}: {counts['done']} runs done, {counts['skipped']} already finished, "
+            f"{counts['failed']} failed{not_run} ({elapsed:.1f} s)"
+        )
+        if not args.no_report:
+            _report(exp.experiment_folder, None, "eval", "mean_se", True, False)
+    if not_started:
+        print(f"stopped after {len(failures)} failed runs (--max-failures): not started: {', '.join(not_started)}")
+    if failures:
+        print(f"{len(failures)} failed runs (error and traceback in each summary.json; fix the cause and re-run to redo them):")
+        for status in failures:
+            print(f"  {status['run_dir']}: {status.get('error')}")
+    return 1 if failures else 0
 
 
-def _report(folder, out, x, stat, logx, logy) -> None:
+def _report(folder, out, x, stat, logx, logy, html: bool = False) -> None:
     from ..analysis import report
 
-    result = report(folder, out=out, x=x, stat=stat, logx=logx, logy=logy)
+    formats = ("csv", "md", "png", "html") if html else ("csv", "md", "png")
+    result = report(folder, out=out, x=x, stat=stat, logx=logx, logy=logy, formats=formats)
     table = result.get("markdown_text")
     if table:
         print(table)
-    for key in ("csv", "markdown", "plot"):
+    for key in ("csv", "markdown", "plot", "html"):
         if result.get(key):
             print(f"wrote {result[key]}")
 
@@ -279,7 +375,7 @@ def _cmd_reproduce(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    _report(args.folder, args.out, args.x, args.stat, not args.linear_x, args.log_y)
+    _report(args.folder, args.out, args.x, args.stat, not args.linear_x, args.log_y, html=args.html)
     return 0
 
 
