@@ -392,3 +392,22 @@ def test_incumbent_prefers_the_highest_fidelity():
     assert _incumbents(values, 1.0, np.full(6, 200.0)).tolist() == [0, 1, 1, 3, 3, 3]
     assert _incumbents(values, 1.0, np.full(6, np.nan)).tolist() == [0, 1, 1, 3, 3, 3]
     assert _incumbents(values, -1.0, fidelity).tolist() == [0, 0, 2, 2, 2, 5]
+
+
+def test_hand_computed_schedule_four_workers():
+    # costs 3, 1, 2.5, 5, 1, 1 on four workers (lowest free worker id first):
+    # t=0   trial0 -> w0 [0, 3], trial1 -> w1 [0, 1], trial2 -> w2 [0, 2.5], trial3 -> w3 [0, 5]
+    # t=1   trial1 done; trial4 -> w1 [1, 2]
+    # t=2   trial4 done; trial5 -> w1 [2, 3]  (6 trials started: the budget)
+    # t=2.5 trial2 done; t=3 trial0 and trial5 done (tie: started first, told first); t=5 trial3
+    ids = [10, 11, 12, 13, 14, 15]
+    costs = dict(zip(ids, [3.0, 1.0, 2.5, 5.0, 1.0, 1.0]))
+    result, strat = _toy_run(ids, costs, max_evaluations=6, n_workers=4)
+    cols = result.columns
+    assert cols["trial"].tolist() == [1, 4, 2, 0, 5, 3]
+    assert cols["worker"].tolist() == [1, 1, 2, 0, 1, 3]
+    assert cols["start"].tolist() == [0.0, 1.0, 0.0, 0.0, 2.0, 0.0]
+    assert cols["end"].tolist() == [1.0, 2.0, 2.5, 3.0, 3.0, 5.0]
+    assert strat.told == [1, 4, 2, 0, 5, 3]
+    one, _ = _toy_run(ids, costs, max_evaluations=6, n_workers=1)
+    assert result.summary["simulated_time"] == 5.0 < one.summary["simulated_time"] == 13.5
