@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from ._errors import UnknownName
 
-__all__ = ["Protocol", "PROTOCOLS", "register_protocol", "get_protocol"]
+__all__ = ["Protocol", "PROTOCOLS", "register_protocol", "get_protocol", "write_text_and_csv"]
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,17 @@ def get_protocol(name: str) -> Protocol:
         return PROTOCOLS[name]
     except KeyError:
         raise UnknownName(f"unknown protocol {name!r}; known: {', '.join(sorted(PROTOCOLS)) or 'none'}") from None
+
+
+def write_text_and_csv(folder: Path, stem: str, text: str, rows: list[dict]) -> tuple[Path, Path]:
+    """Write a protocol's Markdown report and its rows as CSV, atomically: ``stem.md``, ``stem.csv``."""
+    from ._store import atomic_write_bytes
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["method"])
+    writer.writeheader()
+    writer.writerows(rows)
+    md, csv_path = Path(folder) / f"{stem}.md", Path(folder) / f"{stem}.csv"
+    atomic_write_bytes(md, text.encode())
+    atomic_write_bytes(csv_path, buf.getvalue().encode())
+    return md, csv_path

@@ -13,13 +13,12 @@ and local search ahead of regularized evolution ahead of random search.
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
 import numpy as np
 
-from benchlab._protocols import Protocol, register_protocol
+from benchlab._protocols import Protocol, register_protocol, write_text_and_csv
 
 __all__ = ["head_to_head"]
 
@@ -60,7 +59,6 @@ def head_to_head(runs: int = 100, root: Path = Path("results"), executor: str = 
                  progress: bool = True, seed: int = 0, strategies: list | None = None) -> dict:  # fmt: skip
     """Run the protocol and write ``h2h.md`` / ``h2h.csv`` plus the regret plot."""
     from benchlab import Experiment, StrategyConfig, run_experiment
-    from benchlab._store import atomic_write_bytes
     from benchlab.analysis import load_experiment, plot
 
     names = list(strategies or _strategies())
@@ -122,15 +120,7 @@ def head_to_head(runs: int = 100, root: Path = Path("results"), executor: str = 
         + (" (agrees)." if agrees else " (DIFFERS from the literature)." if agrees is False else " (strategies missing)."),
     ]
     text = "\n".join(lines) + "\n"
-    import csv
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["strategy"])
-    writer.writeheader()
-    writer.writerows(rows)
-    md, csv_path = exp.folder / "h2h.md", exp.folder / "h2h.csv"
-    atomic_write_bytes(md, text.encode())
-    atomic_write_bytes(csv_path, buf.getvalue().encode())
+    md, csv_path = write_text_and_csv(exp.folder, "h2h", text, rows)
     png = plot(data, exp.folder / "h2h.png", x="eval", metric="regret", stat="mean_se", logx=True, logy=True)
     return {"text": text, "markdown": md, "csv": csv_path, "plot": png, "counts": counts, "rows": rows}
 

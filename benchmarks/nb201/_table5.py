@@ -17,14 +17,13 @@ validation time (the 12-epoch runs' own times are not public).
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from pathlib import Path
 
 import numpy as np
 
-from benchlab._protocols import Protocol, register_protocol
+from benchlab._protocols import Protocol, register_protocol, write_text_and_csv
 
 __all__ = ["PAPER", "COLUMNS", "reproduce"]
 
@@ -85,7 +84,7 @@ def reproduce(runs: int = 500, root: Path = Path("results"), executor: str = "in
     """
     from benchlab import STRATEGIES as REGISTRY
     from benchlab import Experiment, StrategyConfig, run_experiment
-    from benchlab._store import atomic_write_bytes, read_summary
+    from benchlab._store import read_summary
 
     chosen = {paper: spec for paper, spec in STRATEGIES.items() if spec[0] in REGISTRY}
     exp = Experiment(
@@ -169,14 +168,7 @@ def reproduce(runs: int = 500, root: Path = Path("results"), executor: str = "in
     if missing:
         lines.append(f"Not run (strategy not registered yet): {', '.join(missing)}.")
     text = "\n".join(lines) + "\n"
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(checks[0]) if checks else ["method"])
-    writer.writeheader()
-    writer.writerows(checks)
-    md_path, csv_path = exp.folder / "table5.md", exp.folder / "table5.csv"
-    atomic_write_bytes(md_path, text.encode())
-    atomic_write_bytes(csv_path, buf.getvalue().encode())
+    md_path, csv_path = write_text_and_csv(exp.folder, "table5", text, checks)
     plot_path = _plot(exp.folder, rows)
     return {"text": text, "markdown": md_path, "csv": csv_path, "plot": plot_path, "counts": counts, "checks": checks}
 
