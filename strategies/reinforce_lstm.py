@@ -1,14 +1,17 @@
 """REINFORCE with an autoregressive LSTM controller (Zoph & Le, ICLR 2017; ENAS, Pham et al.,
 ICML 2018), with the controller as NAS-Bench-201 configures it.
 
-The controller and its backpropagation through time are written in numpy (float64), so the
-strategy needs no torch, runs ~50x faster than a torch controller of this size on a CPU, and
-is bit-reproducible and picklable; tests/test_reinforce.py checks its gradient against torch
-autograd when torch is installed.
+Two backends run the same controller: ``backend="numpy"`` (default; backpropagation through
+time written in float64 numpy, so the strategy needs no torch, is bit-reproducible, pickles
+mid-run, and runs faster than torch at this size on a CPU) and ``backend="torch"`` (a
+``torch.nn.LSTM`` trained by autograd and ``torch.optim.Adam``, the optional extra; see
+``strategies/_lstm_torch.py``). tests/test_reinforce.py checks the numpy gradient against
+torch autograd and that both backends propose the same architectures.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import time
 
@@ -23,6 +26,8 @@ _ADAM_BETA1 = 0.0  # NB201 configs/nas-benchmark/algos/ENAS.config: controller_b
 _ADAM_BETA2 = 0.999
 _ADAM_EPS = 1e-3  # ENAS.config controller_eps
 _CLIP_NORM = 5.0  # ENAS.py: clip_grad_norm_(controller.parameters(), 5.0)
+_BACKENDS = ("numpy", "torch")
+_HAS_TORCH = importlib.util.find_spec("torch") is not None  # checked without importing torch
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -76,6 +81,11 @@ class ReinforceLSTM(Strategy):
     reward_scale:
         Multiplies the objective to form the reward. Default 0.01: ENAS feeds top-1 accuracy
         as a fraction (``val_top1 / 100``) and benchlab's accuracies are in %.
+    backend:
+        ``"numpy"`` (default: no torch needed, fastest on a CPU at this size) or ``"torch"``
+        (``torch.nn.LSTM`` + autograd + ``torch.optim.Adam``; needs the ``train`` extra). Both
+        start from the same weights and draw from the same stream, so they propose the same
+        architectures up to float64 rounding.
     """
 
     description = "REINFORCE with an LSTM controller (Zoph & Le 2017; ENAS settings from NAS-Bench-201)"
@@ -90,6 +100,7 @@ class ReinforceLSTM(Strategy):
         tanh_constant: float = 2.5,
         temperature: float = 5.0,
         reward_scale: float = 0.01,
+        backend: str = "numpy",
     ) -> None:
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -99,6 +110,10 @@ class ReinforceLSTM(Strategy):
         self.tanh_constant = tanh_constant
         self.temperature = temperature
         self.reward_scale = reward_scale
+        self.backend = backend
+
+    # the conformance suite runs both backends when torch is installed
+    conformance_cases = [{}, {"backend": "torch"}] if _HAS_TORCH else [{}]
 
     # -- setup -------------------------------------------------------------------------
     def _check(self) -> None:
@@ -116,6 +131,13 @@ class ReinforceLSTM(Strategy):
         number("tanh_constant", self.tanh_constant, lambda v: v > 0, "a positive number")
         number("temperature", self.temperature, lambda v: v > 0, "a positive number")
         number("reward_scale", self.reward_scale, lambda v: v > 0, "a positive number")
+        if self.backend not in _BACKENDS:
+            raise InvalidConfig(f"reinforce_lstm: backend must be one of {list(_BACKENDS)}, got {self.backend!r}")
+        if self.backend == "torch" and not _HAS_TORCH:
+            raise InvalidConfig(
+                "reinforce_lstm: backend='torch' needs torch; install it with `pip install torch==2.13.0` "
+                "(or `pip install benchlab[train]`), or use backend='numpy' (same controller, no torch)"
+            )
 
     def _setup(self) -> None:
         self._check()
@@ -139,6 +161,14 @@ class ReinforceLSTM(Strategy):
         self._baseline = None
         self._ask_s: list[float] = []
         self._tell_s: list[float] = []
+        self._torch = None
+        if self.backend == "torch":
+            from ._lstm_torch import TorchController
+
+            self._torch = TorchController(
+                self._theta, shapes, radix, h, n_layers, self.tanh_constant, self.temperature, self.learning_rate,
+                (_ADAM_BETA1, _ADAM_BETA2), _ADAM_EPS, _CLIP_NORM,
+            )  # fmt: skip
 
     def _views(self, flat: np.ndarray) -> dict:
         """Named views into a flat parameter (or gradient) vector."""
@@ -237,7 +267,7 @@ class ReinforceLSTM(Strategy):
 
     def ask(self):
         t0 = time.perf_counter()
-        arch, _, _ = self._forward()
+        arch = self._torch.sample(self.rng) if self._torch is not None else self._forward()[0]
         self._ask_s.append(time.perf_counter() - t0)
         return self._trial(arch)
 
@@ -245,13 +275,14 @@ class ReinforceLSTM(Strategy):
         if not math.isfinite(score):
             return
         t0 = time.perf_counter()
+        if self._torch is not None:
+            self._torch.step(trial.arch, lambda entropy: self._advantage(score, entropy))
+            self._steps += 1
+            self._tell_s.append(time.perf_counter() - t0)
+            return
         _, entropy, cache = self._forward(trial.arch, keep=True)
-        reward = float(self.reward_scale) * score + float(self.entropy_weight) * entropy
-        if self._baseline is None:
-            self._baseline = reward
-        else:
-            self._baseline -= (1.0 - float(self.baseline_decay)) * (self._baseline - reward)
-        grad = -(reward - self._baseline) * self._grad_log_prob(cache)  # loss = -(R - b) log p
+        advantage = self._advantage(score, entropy)
+        grad = -advantage * self._grad_log_prob(cache)  # loss = -(R - b) log p
         norm = math.sqrt(float(np.sum(grad * grad)))  # not BLAS: a threaded dot stalls on busy machines
         if norm > _CLIP_NORM:
             grad *= _CLIP_NORM / (norm + 1e-6)
@@ -262,6 +293,15 @@ class ReinforceLSTM(Strategy):
         c1, c2 = 1.0 - _ADAM_BETA1**t, 1.0 - _ADAM_BETA2**t
         self._theta = self._theta - (float(self.learning_rate) / c1) * self._adam_m / (np.sqrt(self._adam_v) / math.sqrt(c2) + _ADAM_EPS)
         self._tell_s.append(time.perf_counter() - t0)
+
+    def _advantage(self, score: float, entropy: float) -> float:
+        """Reward ``R`` with its entropy bonus; moves the baseline first, then returns ``R - b``."""
+        reward = float(self.reward_scale) * score + float(self.entropy_weight) * entropy
+        if self._baseline is None:
+            self._baseline = reward
+        else:
+            self._baseline -= (1.0 - float(self.baseline_decay)) * (self._baseline - reward)
+        return reward - self._baseline
 
     def stats(self) -> dict:
         if not hasattr(self, "_theta"):
