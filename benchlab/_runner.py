@@ -86,6 +86,16 @@ def _continued(bench: Benchmark, trial, ev: Evaluation) -> Evaluation:
     return Evaluation(ev.metrics, extra if extra > 0.0 else 0.0, ev.fidelity, ev.seed)
 
 
+def _charged(trial, ev: Evaluation) -> Evaluation:
+    """A trial whose strategy set ``Trial.cost`` (training inside ``ask``) is charged that cost."""
+    if trial.cost is None:
+        return ev
+    cost = float(trial.cost)
+    if not 0.0 <= cost < math.inf:
+        raise BenchlabError(f"trial {trial.id} carries cost {trial.cost!r}: Trial.cost must be finite and >= 0; fix the strategy's ask()")
+    return Evaluation(ev.metrics, cost, ev.fidelity, ev.seed)
+
+
 def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _Recorder, objective: str) -> str:
     """Drive ask/evaluate/tell until the budget ends; return why it stopped."""
     max_evals = spec.max_evaluations if spec.max_evaluations is not None else math.inf
@@ -106,6 +116,7 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
             ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
             if trial.resume_from is not None:
                 ev = _continued(bench, trial, ev)
+            ev = _charged(trial, ev)
             if not 0.0 <= ev.cost < inf:
                 _bad_cost(bench, trial, ev)
             if clock + ev.cost > max_seconds:
@@ -149,6 +160,7 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
             ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
             if trial.resume_from is not None:
                 ev = _continued(bench, trial, ev)
+            ev = _charged(trial, ev)
             if not 0.0 <= ev.cost < inf:
                 _bad_cost(bench, trial, ev)
             worker = heapq.heappop(free)
@@ -199,6 +211,7 @@ def _sync_loop(strategy, bench, spec, bench_rng, rec: _Recorder, objective: str,
             ev = bench.evaluate(trial.arch, trial.fidelity, rng=bench_rng)
             if trial.resume_from is not None:
                 ev = _continued(bench, trial, ev)
+            ev = _charged(trial, ev)
             if not 0.0 <= ev.cost < inf:
                 _bad_cost(bench, trial, ev)
             batch.append((clock + ev.cost, worker, trial, ev))

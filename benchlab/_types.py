@@ -101,6 +101,9 @@ class Trial:
     ``resume_from`` is set by multi-fidelity strategies that continue training an
     architecture already evaluated at that lower fidelity (successive halving, Hyperband):
     the harness then charges only the extra cost, ``cost(fidelity) - cost(resume_from)``.
+    ``cost`` is the seconds (or units) the strategy itself spent producing this trial
+    (one-shot methods train a supernet inside ``ask``): when set, the harness charges it
+    instead of the benchmark's query cost.
     """
 
     id: int
@@ -108,3 +111,4 @@ class Trial:
     fidelity: int | float | None = None
     info: Any = field(default=None, compare=False)
     resume_from: int | float | None = None
+    cost: float | None = field(default=None, compare=False)

@@ -6,7 +6,9 @@ from .evolution import RegularizedEvolution
 from .local_search import LocalSearch
 from .multi_fidelity import ASHA, BOHB, Hyperband, SuccessiveHalving
 from .nsga2 import NSGA2, MORandomSearch
+from .oneshot import ENAS, GDAS, RSPS, DartsV1, DartsV2
 from .optuna_adapter import TPE, OptunaStrategy
+from .proxy_search import ProxyREA, ProxySearch
 from .random_search import RandomSearch
 from .reinforce import Reinforce
 from .reinforce_lstm import ReinforceLSTM
@@ -16,15 +18,22 @@ __all__ = [
     "ASHA",
     "BOHB",
     "Bananas",
+    "DartsV1",
+    "DartsV2",
+    "ENAS",
+    "GDAS",
     "GPBayesOpt",
     "Hyperband",
     "LocalSearch",
     "MORandomSearch",
     "NSGA2",
     "OptunaStrategy",
+    "ProxyREA",
+    "ProxySearch",
     "Reinforce",
     "ReinforceLSTM",
     "RandomSearch",
+    "RSPS",
     "RegularizedEvolution",
     "SMACRandomForest",
     "SuccessiveHalving",

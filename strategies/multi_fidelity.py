@@ -56,9 +56,10 @@ from collections import deque
 
 import numpy as np
 
-from benchlab import CategoricalSpace, InvalidConfig, Strategy, register_strategy
+from benchlab import InvalidConfig, Strategy, register_strategy
 
 from ._kde import CategoricalKDE
+from ._valid import categorical_view, is_valid
 
 __all__ = ["ASHA", "BOHB", "Hyperband", "SuccessiveHalving", "bracket_schedule", "rung_ladder"]
 
@@ -367,9 +368,7 @@ class BOHB(Hyperband):
 
     def _setup(self) -> None:
         super()._setup()
-        if not isinstance(self.space, CategoricalSpace):
-            raise InvalidConfig(f"bohb needs a categorical search space (benchlab.CategoricalSpace), got {type(self.space).__name__}")
-        self._levels = np.asarray([len(opts) for _, opts in self.space.choices()], dtype=np.int64)
+        self._levels = np.asarray([len(opts) for _, opts in categorical_view(self.space, self.name)], dtype=np.int64)
         d = len(self._levels)
         n_min = d + 1 if self.min_points_in_model is None else self.min_points_in_model
         if isinstance(n_min, bool) or not isinstance(n_min, int) or n_min < 1:
@@ -421,7 +420,12 @@ class BOHB(Hyperband):
             _, _, good, bad = model
             cand = good.sample(self.num_samples, self.rng.generator, self.bandwidth_factor)
             ratio = np.maximum(good.pdf(cand), 1e-32) / np.maximum(bad.pdf(cand), 1e-32)
-            arch = tuple(int(v) for v in cand[int(np.argmax(ratio))])
+            # the best valid candidate (NB101's categorical view spells some invalid cells)
+            order = np.argsort(-ratio, kind="stable")
+            valid = (tuple(int(v) for v in cand[i]) for i in order)
+            arch = next((a for a in valid if is_valid(self.space, a)), None)
+            if arch is None:
+                arch = self.space.sample(self.rng)
             self._model_asks += 1
         self._ask_seconds.append(time.perf_counter() - t0)
         return arch

@@ -15,7 +15,9 @@ import time
 import warnings
 from contextlib import contextmanager
 
-from benchlab import CategoricalSpace, InvalidConfig, Strategy, register_strategy
+from benchlab import InvalidConfig, Strategy, register_strategy
+
+from ._valid import MAX_DRAWS, categorical_view, give_up, is_valid
 
 __all__ = ["OptunaStrategy", "TPE", "SAMPLERS"]
 
@@ -142,11 +144,7 @@ class OptunaStrategy(Strategy):
 
     def _setup(self) -> None:
         optuna = _import_optuna(self.name)
-        if not isinstance(self.space, CategoricalSpace):
-            raise InvalidConfig(
-                f"{self.name}: {self.space.name} is a {type(self.space).__name__}; the Optuna adapter needs a "
-                "benchlab.CategoricalSpace (architectures = tuples of option indices)"
-            )
+        categorical_view(self.space, self.name)
         if self.sampler_kwargs is not None and not isinstance(self.sampler_kwargs, dict):
             raise InvalidConfig(f"{self.name}: sampler_kwargs must be a dict or None, got {self.sampler_kwargs!r}")
         # (name, options as suggested); by index when Optuna cannot store the options or
@@ -181,10 +179,18 @@ class OptunaStrategy(Strategy):
         optuna = _import_optuna(self.name)
         t0 = time.perf_counter()
         with _quiet(optuna):
-            ot = self._study.ask()  # the sampler's work happens here and in suggest_*
-            params = {name: ot.suggest_categorical(name, list(opts)) for name, opts in self._suggest}
+            for _ in range(MAX_DRAWS):
+                ot = self._study.ask()  # the sampler's work happens here and in suggest_*
+                params = {name: ot.suggest_categorical(name, list(opts)) for name, opts in self._suggest}
+                arch = self.params_to_arch(params)
+                if is_valid(self.space, arch):
+                    break
+                # an invalid cell (NB101): a failed Optuna trial, as the NB101 paper's baselines scored them
+                self._study.tell(ot.number, state=optuna.trial.TrialState.FAIL)
+            else:
+                raise give_up(self.space, self.name)
         self._ask_seconds.append(time.perf_counter() - t0)
-        trial = self._trial(self.params_to_arch(params))
+        trial = self._trial(arch)
         self._numbers[trial.id] = ot.number
         return trial
 

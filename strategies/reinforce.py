@@ -14,6 +14,8 @@ import numpy as np
 
 from benchlab import InvalidConfig, Strategy, register_strategy
 
+from ._valid import MAX_DRAWS, categorical_view, give_up, is_valid
+
 __all__ = ["Reinforce"]
 
 _OPTIMIZERS = ("adam", "sgd")
@@ -84,9 +86,7 @@ class Reinforce(Strategy):
             raise InvalidConfig(f"reinforce: baseline_momentum must be a number in [0, 1), got {mom!r}")
         if opt not in _OPTIMIZERS:
             raise InvalidConfig(f"reinforce: optimizer must be one of {list(_OPTIMIZERS)}, got {opt!r}")
-        radix = [len(options) for _, options in self.space.choices()]
-        if not radix or min(radix) < 1:
-            raise InvalidConfig(f"reinforce: the space {self.space!r} has no categorical decisions (choices())")
+        radix = [len(options) for _, options in categorical_view(self.space, self.name)]
         self._radix = radix
         self._offsets = np.concatenate([[0], np.cumsum(radix)]).astype(np.int64)
         self.logits = _INIT_SCALE * self.rng.generator.standard_normal(int(self._offsets[-1]))
@@ -118,14 +118,19 @@ class Reinforce(Strategy):
 
     def ask(self):
         probs = self._softmax()
-        arch = []
-        flat = np.empty(len(self._radix), dtype=np.int64)
-        for i, (a, r) in enumerate(zip(self._offsets[:-1], self._radix)):
-            cdf = np.cumsum(probs[a : a + r])
-            k = int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right"))
-            k = min(k, r - 1)
-            arch.append(k)
-            flat[i] = a + k
+        for _ in range(MAX_DRAWS):  # spaces whose choices() can spell invalid cells (NB101): redraw
+            arch = []
+            flat = np.empty(len(self._radix), dtype=np.int64)
+            for i, (a, r) in enumerate(zip(self._offsets[:-1], self._radix)):
+                cdf = np.cumsum(probs[a : a + r])
+                k = int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right"))
+                k = min(k, r - 1)
+                arch.append(k)
+                flat[i] = a + k
+            if is_valid(self.space, tuple(arch)):
+                break
+        else:
+            raise give_up(self.space, self.name)
         trial = self._trial(tuple(arch))
         self._pending[trial.id] = (flat, probs)
         return trial

@@ -19,6 +19,8 @@ import numpy as np
 
 from benchlab import InvalidConfig, Strategy, register_strategy
 
+from ._valid import MAX_DRAWS, categorical_view, give_up, is_valid
+
 __all__ = ["ReinforceLSTM"]
 
 _INIT = 0.1  # ENAS controller: every weight uniform in [-0.1, 0.1]
@@ -27,7 +29,17 @@ _ADAM_BETA2 = 0.999
 _ADAM_EPS = 1e-3  # ENAS.config controller_eps
 _CLIP_NORM = 5.0  # ENAS.py: clip_grad_norm_(controller.parameters(), 5.0)
 _BACKENDS = ("numpy", "torch")
-_HAS_TORCH = importlib.util.find_spec("torch") is not None  # checked without importing torch
+
+
+def _has_torch() -> bool:
+    """Whether torch is installed, checked without importing it."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # a stub or a blocked entry in sys.modules
+        return False
+
+
+_HAS_TORCH = _has_torch()
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -141,9 +153,7 @@ class ReinforceLSTM(Strategy):
 
     def _setup(self) -> None:
         self._check()
-        radix = [len(options) for _, options in self.space.choices()]
-        if not radix:
-            raise InvalidConfig(f"reinforce_lstm: the space {self.space!r} has no categorical decisions (choices())")
+        radix = [len(options) for _, options in categorical_view(self.space, self.name)]
         self._radix = radix
         self._offsets = [0]
         for r in radix:
@@ -267,7 +277,12 @@ class ReinforceLSTM(Strategy):
 
     def ask(self):
         t0 = time.perf_counter()
-        arch = self._torch.sample(self.rng) if self._torch is not None else self._forward()[0]
+        for _ in range(MAX_DRAWS):  # spaces whose choices() can spell invalid cells (NB101): redraw
+            arch = self._torch.sample(self.rng) if self._torch is not None else self._forward()[0]
+            if is_valid(self.space, arch):
+                break
+        else:
+            raise give_up(self.space, self.name)
         self._ask_s.append(time.perf_counter() - t0)
         return self._trial(arch)
 

@@ -96,15 +96,20 @@ def add_data_parser(sub) -> argparse.ArgumentParser:
 
     imp = dsub.add_parser(
         "import",
-        help="import an official NAS-Bench-201 .pth or NATS-Bench archive into a table",
+        help="import an official NAS-Bench-201 .pth, NATS-Bench archive or NAS-Bench-101 .tfrecord into a table",
         description="Import an official benchmark file you have: every seed and the full learning curves. "
         "nb201: NAS-Bench-201-v1_0-e61699.pth or NAS-Bench-201-v1_1-096897.pth (needs torch and nas-bench-201); "
         "nats-tss / nats-sss: a NATS-{tss,sss}-v1_0-*-simple (or -full) folder or the single NATS-*.pickle.pbz2 "
-        "file (needs nats_bench). Install both with: pip install 'benchlab[import]'.",
+        "file (needs nats_bench). Install both with: pip install 'benchlab[import]'. "
+        "nb101: nasbench_only108.tfrecord, optionally --full nasbench_full.tfrecord (no extra package needed).",
     )
-    imp.add_argument("format", choices=["nb201", "nats-tss", "nats-sss"], help="the file's format")
-    imp.add_argument("path", type=Path, metavar="PATH", help="the .pth file, archive folder or .pickle.pbz2 file")
-    imp.add_argument("--name", default=None, help="table name (default: nb201-official, nats-tss-official, nats-sss-official)")
+    imp.add_argument("format", choices=["nb201", "nats-tss", "nats-sss", "nb101"], help="the file's format")
+    imp.add_argument("path", type=Path, metavar="PATH",
+                     help="the .pth file, archive folder or .pickle.pbz2 file; nb101: nasbench_only108.tfrecord")  # fmt: skip
+    imp.add_argument("--name", default=None,
+                     help="table name (default: nb201-official, nats-tss-official, nats-sss-official, nb101)")  # fmt: skip
+    imp.add_argument("--full", type=Path, default=None, metavar="FILE",
+                     help="nb101 only: also read nasbench_full.tfrecord for the 4/12/36-epoch budgets")  # fmt: skip
     imp.add_argument("--no-curves", action="store_true", help="skip the per-epoch learning-curve columns (~1 GB)")
     _root_arg(imp)
     imp.add_argument("--quiet", "-q", action="store_true", help="no step log")
@@ -423,6 +428,10 @@ def _cmd_import(args) -> int:
     say = _step_logger(args.quiet)
     path, curves = Path(args.path).expanduser(), not args.no_curves
     print(f"importing {path} ({args.format})", flush=True)
+    if args.format == "nb101":
+        return _import_nb101(args, path, tables, say, t0)
+    if args.full is not None:
+        raise DataError(f"--full is for nb101 (nasbench_full.tfrecord); drop it for {args.format}")
     if args.format == "nb201":
         folder = import_nb201_pth(path, root=tables, curves=curves, progress=say, **({"name": args.name} if args.name else {}))
     else:
@@ -431,6 +440,23 @@ def _cmd_import(args) -> int:
     size, _ = _folder_size(folder)
     print(f"imported {t.name}: {t.meta.get('n_present')} of {t.n_rows} architectures with results, "
           f"{len(t.columns)} columns, {_size(size)} in {folder} ({time.perf_counter() - t0:.1f} s)", flush=True)  # fmt: skip
+    _hint_root(args)
+    return 0
+
+
+def _import_nb101(args, path: Path, tables: Path, say, t0: float) -> int:
+    from benchmarks.nb101 import import_nb101
+
+    from .._tables import open_table
+
+    full = Path(args.full).expanduser() if args.full is not None else None
+    folder = import_nb101(path, full, root=tables, progress=say, bar=_tqdm_bar(args.quiet),
+                          **({"name": args.name} if args.name else {}))  # fmt: skip
+    t = open_table(folder.name, tables)
+    size, _ = _folder_size(folder)
+    print(f"imported {t.name}: {t.n_rows} cells, epochs {t.meta.get('epochs')}, "
+          f"{'complete' if t.meta.get('complete') else 'INCOMPLETE (not every cell and run)'}, {len(t.columns)} columns, "
+          f"{_size(size)} in {folder} ({time.perf_counter() - t0:.1f} s)", flush=True)  # fmt: skip
     _hint_root(args)
     return 0
 

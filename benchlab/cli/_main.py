@@ -10,6 +10,8 @@ from pathlib import Path
 
 from .._errors import BenchlabError, InvalidConfig
 from ._data import add_data_parser, cmd_data
+from ._live import add_live_parser, cmd_live
+from ._proxies import add_proxies_parser, cmd_proxies
 
 __all__ = ["main", "build_parser"]
 
@@ -197,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="list registered strategies and benchmarks", description="List what is registered.")
     lst.add_argument("what", nargs="?", choices=["strategies", "benchmarks", "all"], default="all")
     add_data_parser(sub)
+    add_live_parser(sub)
+    add_proxies_parser(sub)
     return parser
 
 
@@ -385,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    handlers = {"run": _cmd_run, "report": _cmd_report, "plot": _cmd_report, "list": _cmd_list, "query": _cmd_query, "data": cmd_data, "reproduce": _cmd_reproduce}
+    handlers = {"run": _cmd_run, "report": _cmd_report, "plot": _cmd_report, "list": _cmd_list, "query": _cmd_query, "data": cmd_data, "live": cmd_live, "reproduce": _cmd_reproduce, "proxies": cmd_proxies}
     try:
         return handlers[args.command](args)
     except BenchlabError as exc:

@@ -150,9 +150,13 @@ def resolve_space(space, kwargs: dict) -> tuple[SearchSpace, str]:
 
 
 def registered_benchmarks() -> list[tuple[str, Benchmark]]:
-    """Every registered benchmark with default arguments whose data is available here."""
+    """Every registered benchmark with default arguments whose data is available here, except
+    those that opt out of conformance with ``conformance_cases = []`` (live benchmarks, which
+    would train a network per query)."""
     out = []
     for name in BENCHMARKS.names():
+        if getattr(BENCHMARKS.get(name), "conformance_cases", None) == []:
+            continue
         try:
             out.append((name, make_benchmark(name)))
         except DataError:

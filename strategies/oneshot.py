@@ -1,0 +1,398 @@
+"""Weight-sharing NAS on the NB201 supernet: DARTS-V1/V2, GDAS, RSPS and ENAS.
+
+Every ``ask`` advances the search by ``steps_per_ask`` iterations (default: one epoch of
+the dataset's train split) and proposes the cell the method currently derives; the harness
+scores it on the benchmark's table, which gives NB201's anytime curves of weight-sharing
+methods (Dong & Yang, ICLR 2020, section 5 and Fig. 7). ``tell`` is ignored: these methods
+never see the table. ``recommend()`` is the last derived cell (what the method itself
+returns), not the best one by the table's validation accuracy.
+
+The search trains live networks (torch, imported in ``setup``) on ``dataset`` from
+:mod:`benchlab.live` -- never on CIFAR unless you have it: the default is Fashion-MNIST,
+and tests use scikit-learn's 8x8 digits. Weights train on the train split, architecture
+parameters / rewards use the valid split, the test split is never read.
+
+Cost: each trial carries ``Trial.cost``, charged by the harness instead of the table's
+training time. ``cost="seconds"`` (default) is the measured wall-clock time of the ask;
+``cost="steps"`` is the number of training iterations in the ask, which is deterministic
+(the trajectory file is then identical across runs; with seconds only the cost columns
+differ).
+
+Defaults are the NB201 search configurations (``configs/nas-benchmark/algos/*.config`` and
+``scripts-search/algos/*.sh`` of the NAS-Bench-201 code): C=16, N=5; SGD with Nesterov
+momentum 0.9, lr 0.025 cosine-annealed to 0.001, weight decay 5e-4, batch size 64,
+gradient clip 5; search cells with ``affine=False`` BN and ``--track_running_stats 1``;
+schedule length 50 epochs (DARTS), 240 (GDAS), 250 (RSPS), 310 (ENAS, whose lr is 0.05 ->
+0.0005, weight decay 2.5e-4 and batch 128). The NB201 paper's Table 5 reports for
+CIFAR-10 valid/test: DARTS-V1 39.77/54.30, GDAS 89.89/93.61, ENAS 37.51/53.89 (DARTS
+and ENAS collapse to cells of skip connections).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from benchlab import InvalidConfig, Strategy, register_strategy
+
+__all__ = ["ENAS", "GDAS", "RSPS", "DartsV1", "DartsV2"]
+
+_NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+
+
+def _torch_available() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # a blocked or broken torch counts as missing
+        return False
+
+
+class _OneShot(Strategy):
+    """Common plumbing of the weight-sharing strategies (see the module docstring)."""
+
+    tags = frozenset({"needs_training"})
+    # The generic conformance suite drives strategies on toy spaces, which have no network
+    # to train: these strategies opt out, and tests/test_oneshot.py checks determinism,
+    # pickling mid-run, the global RNGs and the harness on the NB201 space instead.
+    conformance_cases: list = []
+    _engine = ""  # "module:Class" of benchlab.oneshot
+
+    def _engine_params(self) -> dict:
+        return dict(self.get_params())
+
+    def _check(self) -> None:
+        space = self.space
+        decisions = getattr(space, "_decisions", None)
+        if (
+            decisions is None
+            or len(decisions) != 6
+            or any(tuple(opts) != _NB201_OPS for _, opts in decisions)
+        ):
+            raise InvalidConfig(
+                f"{self.name}: searches the NAS-Bench-201 cell (6 edges x {', '.join(_NB201_OPS)}); space "
+                f"{getattr(space, 'name', space)!r} is not it; run it on --benchmark nb201"
+            )
+        for key in ("C", "N", "batch_size"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InvalidConfig(f"{self.name}: {key} must be a positive integer, got {v!r}")
+        s = self.steps_per_ask
+        if s is not None and (isinstance(s, bool) or not isinstance(s, int) or s < 0):
+            raise InvalidConfig(f"{self.name}: steps_per_ask must be None (one epoch) or an integer >= 0, got {s!r}")
+        if self.cost not in ("seconds", "steps"):
+            raise InvalidConfig(f"{self.name}: cost must be 'seconds' (measured) or 'steps' (deterministic), got {self.cost!r}")
+        if not (isinstance(self.epochs, (int, float)) and self.epochs > 0):
+            raise InvalidConfig(f"{self.name}: epochs (length of the LR schedule) must be > 0, got {self.epochs!r}")
+
+    def _setup(self) -> None:
+        self._check()
+        if not _torch_available():
+            raise InvalidConfig(f"{self.name} trains a supernet and needs torch: `pip install benchlab[torch]` (or torch)")
+        import importlib
+
+        module, cls = self._engine.split(":")
+        engine_cls = getattr(importlib.import_module(f"benchlab.oneshot.{module}"), cls)
+        seed = int(self.rng.generator.integers(0, 2**62))
+        self._search = engine_cls(self._engine_params(), seed)
+        self._steps_per_ask = self.steps_per_ask if self.steps_per_ask is not None else self._search.train_batches.per_epoch
+        self._last = None
+
+    def ask(self):
+        engine = self._search
+        seconds = engine.search(self._steps_per_ask)
+        arch, derive_s = engine.timed_propose()
+        self._last = arch
+        total = seconds + derive_s
+        cost = float(self._steps_per_ask) if self.cost == "steps" else total
+        info = {"steps": engine.steps, "epoch": engine.steps / engine.train_batches.per_epoch, "seconds": total}
+        return dataclasses.replace(self._trial(arch, info=info), cost=cost)
+
+    def recommend(self):
+        return self._last if self._last is not None else super().recommend()
+
+    def stats(self) -> dict:
+        engine = getattr(self, "_search", None)
+        if engine is None:
+            return {}
+        out = {"steps": engine.steps, "device": str(engine.device)}
+        alpha = getattr(getattr(engine, "model", None), "alpha", None)
+        if alpha is not None and self._engine.startswith(("_darts", "_gdas")):
+            out["alpha_softmax"] = [[round(float(v), 4) for v in row] for row in alpha.detach().softmax(-1).cpu().tolist()]
+        return out
+
+
+_COMMON_DOC = """
+    Parameters (shared by the weight-sharing strategies)
+    ----------------------------------------------------
+    dataset:
+        live dataset of :func:`benchlab.live.load_dataset` (default ``"fashion-mnist"``;
+        ``"digits"`` for smoke tests; CIFAR-10 etc. when you have the files).
+    C, N:
+        supernet channels and cells per stage (NB201: 16, 5).
+    batch_size, epochs:
+        mini-batch size and the length (in epochs of the train split) of the cosine LR
+        schedule (and of GDAS's temperature annealing).
+    steps_per_ask:
+        search iterations per ask; None = one epoch of the train split.
+    lr, lr_min, momentum, nesterov, weight_decay, grad_clip:
+        the weights' SGD (NB201 configs).
+    track_running_stats:
+        BN option of the search cells (NB201 scripts: 1).
+    device:
+        ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ...
+    cost:
+        ``"seconds"`` (measured) or ``"steps"`` (deterministic), see the module docstring.
+"""
+
+
+def _doc(cls):
+    cls.__doc__ = (cls.__doc__ or "") + _COMMON_DOC
+    return cls
+
+
+@register_strategy("darts_v1")
+@_doc
+class DartsV1(_OneShot):
+    """DARTS, first-order approximation (Liu, Simonyan & Yang, ICLR 2019), on the NB201
+    supernet as NB201's DARTS-V1: 50-epoch cosine schedule; architecture Adam lr 3e-4,
+    betas (0.5, 0.999), weight decay 1e-3 (``arch_lr``, ``arch_weight_decay``).
+    """
+
+    description = "DARTS first order (Liu et al. ICLR 2019) on the NB201 supernet, live training; NB201 DARTS-V1 defaults"
+    _engine = "_darts:DartsSearch"
+    _order = 1
+
+    def __init__(
+        self,
+        dataset: str = "fashion-mnist",
+        C: int = 16,
+        N: int = 5,
+        batch_size: int = 64,
+        epochs: float = 50,
+        steps_per_ask: int | None = None,
+        lr: float = 0.025,
+        lr_min: float = 0.001,
+        momentum: float = 0.9,
+        nesterov: bool = True,
+        weight_decay: float = 5e-4,
+        grad_clip: float = 5.0,
+        arch_lr: float = 3e-4,
+        arch_weight_decay: float = 1e-3,
+        track_running_stats: bool = True,
+        device: str = "auto",
+        cost: str = "seconds",
+    ) -> None:
+        self.dataset = dataset
+        self.C = C
+        self.N = N
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.steps_per_ask = steps_per_ask
+        self.lr = lr
+        self.lr_min = lr_min
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
+        self.arch_lr = arch_lr
+        self.arch_weight_decay = arch_weight_decay
+        self.track_running_stats = track_running_stats
+        self.device = device
+        self.cost = cost
+
+    def _engine_params(self) -> dict:
+        return {**self.get_params(), "order": self._order}
+
+
+@register_strategy("darts_v2")
+@_doc
+class DartsV2(DartsV1):
+    """DARTS, second order (Liu et al., ICLR 2019, eq. 7-8): the architecture gradient at the
+    one-step unrolled weights, its Hessian-vector product by central finite differences
+    (eps = 0.01 / ||v||). Same defaults as ``darts_v1`` (NB201's DARTS-V2). About 3x the
+    cost of an iteration of DARTS-V1.
+    """
+
+    description = "DARTS second order (unrolled, finite-difference Hessian-vector product; Liu et al. 2019) on the NB201 supernet"
+    _order = 2
+
+
+@register_strategy("gdas")
+@_doc
+class GDAS(_OneShot):
+    """GDAS (Dong & Yang, CVPR 2019): straight-through Gumbel-softmax sampling of one path
+    per forward, temperature annealed linearly from ``tau_max=10`` to ``tau_min=0.1``
+    (NB201 ``GDAS.sh``); 240-epoch schedule (NB201 ``GDAS.config``); architecture Adam
+    as DARTS.
+    """
+
+    description = "GDAS (Dong & Yang CVPR 2019): Gumbel-softmax one-path supernet search, tau 10->0.1; NB201 defaults"
+    _engine = "_gdas:GdasSearch"
+
+    def __init__(
+        self,
+        dataset: str = "fashion-mnist",
+        C: int = 16,
+        N: int = 5,
+        batch_size: int = 64,
+        epochs: float = 240,
+        steps_per_ask: int | None = None,
+        lr: float = 0.025,
+        lr_min: float = 0.001,
+        momentum: float = 0.9,
+        nesterov: bool = True,
+        weight_decay: float = 5e-4,
+        grad_clip: float = 5.0,
+        arch_lr: float = 3e-4,
+        arch_weight_decay: float = 1e-3,
+        tau_max: float = 10.0,
+        tau_min: float = 0.1,
+        track_running_stats: bool = True,
+        device: str = "auto",
+        cost: str = "seconds",
+    ) -> None:
+        self.dataset = dataset
+        self.C = C
+        self.N = N
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.steps_per_ask = steps_per_ask
+        self.lr = lr
+        self.lr_min = lr_min
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
+        self.arch_lr = arch_lr
+        self.arch_weight_decay = arch_weight_decay
+        self.tau_max = tau_max
+        self.tau_min = tau_min
+        self.track_running_stats = track_running_stats
+        self.device = device
+        self.cost = cost
+
+
+@register_strategy("rsps")
+@_doc
+class RSPS(_OneShot):
+    """Random search with parameter sharing (Li & Talwalkar, UAI 2019; NB201 RANDOM-NAS):
+    uniformly sampled paths train the shared weights; each ask proposes the best of
+    ``select_num`` random cells by shared-weight accuracy on a valid batch each (NB201
+    ``RANDOM-NAS.sh``: 100). 250-epoch schedule (NB201 ``RANDOM.config``).
+    """
+
+    description = "random search with parameter sharing (Li & Talwalkar UAI 2019) on the NB201 supernet; NB201 defaults"
+    _engine = "_rsps:RspsSearch"
+
+    def __init__(
+        self,
+        dataset: str = "fashion-mnist",
+        C: int = 16,
+        N: int = 5,
+        batch_size: int = 64,
+        epochs: float = 250,
+        steps_per_ask: int | None = None,
+        lr: float = 0.025,
+        lr_min: float = 0.001,
+        momentum: float = 0.9,
+        nesterov: bool = True,
+        weight_decay: float = 5e-4,
+        grad_clip: float = 5.0,
+        select_num: int = 100,
+        track_running_stats: bool = True,
+        device: str = "auto",
+        cost: str = "seconds",
+    ) -> None:
+        self.dataset = dataset
+        self.C = C
+        self.N = N
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.steps_per_ask = steps_per_ask
+        self.lr = lr
+        self.lr_min = lr_min
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
+        self.select_num = select_num
+        self.track_running_stats = track_running_stats
+        self.device = device
+        self.cost = cost
+
+    def _check(self) -> None:
+        super()._check()
+        if isinstance(self.select_num, bool) or not isinstance(self.select_num, int) or self.select_num < 1:
+            raise InvalidConfig(f"{self.name}: select_num must be a positive integer, got {self.select_num!r}")
+
+
+@register_strategy("enas")
+@_doc
+class ENAS(_OneShot):
+    """ENAS (Pham et al., ICML 2018) on the NB201 cell: an LSTM controller (2 x 32 units)
+    samples cells; the shared weights train on its samples; the controller learns by
+    REINFORCE with the shared-weight valid accuracy as reward, entropy bonus
+    ``entropy_weight`` and a moving-average baseline (``bl_dec``); ``controller_steps`` x
+    ``controller_aggregate`` samples per ask; the proposal is the best of ``select_num``
+    controller samples. Defaults of NB201 ``ENAS.sh``/``ENAS.config``: lr 0.05 -> 0.0005,
+    weight decay 2.5e-4, batch 128, 310 epochs, controller Adam lr 1e-3, entropy 1e-4,
+    baseline decay 0.99, 50 x 20 samples, 100 for the proposal.
+    """
+
+    description = "ENAS (Pham et al. ICML 2018): LSTM controller + REINFORCE on shared NB201 weights; NB201 defaults"
+    _engine = "_enas:EnasSearch"
+
+    def __init__(
+        self,
+        dataset: str = "fashion-mnist",
+        C: int = 16,
+        N: int = 5,
+        batch_size: int = 128,
+        epochs: float = 310,
+        steps_per_ask: int | None = None,
+        lr: float = 0.05,
+        lr_min: float = 0.0005,
+        momentum: float = 0.9,
+        nesterov: bool = True,
+        weight_decay: float = 2.5e-4,
+        grad_clip: float = 5.0,
+        controller_lr: float = 1e-3,
+        entropy_weight: float = 1e-4,
+        bl_dec: float = 0.99,
+        controller_steps: int = 50,
+        controller_aggregate: int = 20,
+        select_num: int = 100,
+        track_running_stats: bool = True,
+        device: str = "auto",
+        cost: str = "seconds",
+    ) -> None:
+        self.dataset = dataset
+        self.C = C
+        self.N = N
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.steps_per_ask = steps_per_ask
+        self.lr = lr
+        self.lr_min = lr_min
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
+        self.controller_lr = controller_lr
+        self.entropy_weight = entropy_weight
+        self.bl_dec = bl_dec
+        self.controller_steps = controller_steps
+        self.controller_aggregate = controller_aggregate
+        self.select_num = select_num
+        self.track_running_stats = track_running_stats
+        self.device = device
+        self.cost = cost
+
+    def _check(self) -> None:
+        super()._check()
+        for key in ("controller_steps", "controller_aggregate", "select_num"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if key == "controller_steps" else 1):
+                kind = "non-negative" if key == "controller_steps" else "positive"
+                raise InvalidConfig(f"{self.name}: {key} must be a {kind} integer, got {v!r}")
