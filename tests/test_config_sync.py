@@ -310,6 +310,9 @@ def test_max_failures_process_pool_starts_no_further_run(tmp_path):
     exp = Experiment(name="p", benchmark="analognas", repeats=3, max_evaluations=5, root=tmp_path,
                      strategies=(bad, StrategyConfig("random_search")))
     counts = run_experiment(exp, executor="process", jobs=2, progress=False, max_failures=2)
-    assert counts["failed"] == 2 and counts["done"] == 0 and counts["not_run"] == 4
+    assert counts["failed"] == 2 and counts["done"] == 0
+    # the third failing run may already be in a worker when the second failure arrives, and
+    # may write its summary before the pool is terminated: 3 or 4 runs are left unrun
+    assert counts["not_run"] in (3, 4), counts
     # at most `jobs` runs are in the pool at once: the good strategy never started
     assert not list((tmp_path / "p" / "analognas" / "random_search").glob("seed-*/summary.json"))
