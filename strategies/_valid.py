@@ -44,6 +44,13 @@ def is_valid(space, arch) -> bool:
 
 def give_up(space, who: str):
     """The error after ``MAX_DRAWS`` invalid draws in a row."""
+    if getattr(space, "restricted", False):
+        return InvalidConfig(
+            f"{who}: {MAX_DRAWS} draws in a row from its policy missed the {space.size} cells of this partial "
+            f"{space.name} table: a strategy that builds cells decision by decision rarely lands on a small subset. "
+            "Use the full table (`benchlab data import nb101 nasbench_only108.tfrecord`) or a strategy that samples "
+            "and mutates through the space (random_search, regularized_evolution, local_search, bananas, ...)"
+        )
     return InvalidConfig(
         f"{who}: {MAX_DRAWS} draws in a row from its policy were invalid architectures of {space.name}; "
         "the policy has collapsed onto invalid cells (lower the learning rate) or the space rejects most tuples"

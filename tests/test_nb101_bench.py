@@ -91,3 +91,18 @@ def test_reproduce_without_the_table_says_how_to_import(tmp_path, monkeypatch):
     monkeypatch.setenv("BENCHLAB_DATA", str(tmp_path))
     with pytest.raises(DataError, match="benchlab data import nb101 nasbench_only108.tfrecord"):
         get_protocol("nb101").run(runs=1, root=tmp_path, progress=False)
+
+
+def test_categorical_strategies_on_a_tiny_partial_table_say_why_they_stop():
+    """On a restricted space of few cells, decision-by-decision draws almost never land in
+    the table: the run fails with an error naming the partial table and the fix."""
+    from strategies._valid import give_up
+
+    from benchmarks.nb101 import NB101Space
+
+    space = NB101Space()
+    cells = [space.sample(np.random.default_rng(i)) for i in range(3)]
+    small = NB101Space(archs=cells)
+    err = give_up(small, "tpe")
+    assert "partial nb101 table" in str(err) and "benchlab data import nb101" in str(err)
+    assert "collapsed" in str(give_up(space, "reinforce"))
