@@ -15,7 +15,6 @@ from benchlab import RunSpec, run
 
 TABLE = "nb101-zoo"
 #: Strategies that cannot run on NB101 yet, and why (reported to the strategies' owner).
-KNOWN_FAILURES: dict[str, str] = {}  # none left: categorical strategies redraw invalid cells (strategies/_valid.py)
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +39,6 @@ def _zoo() -> list[str]:
 
 @pytest.mark.parametrize("name", _zoo())
 def test_every_strategy_runs_on_nb101(zoo_table, name):
-    if name in KNOWN_FAILURES:
-        pytest.xfail(KNOWN_FAILURES[name])
     multi = "multi_fidelity" in benchlab.STRATEGIES.get(name)().tags
     res = run(RunSpec("nb101", name, {"table": TABLE}, seed=3, max_evaluations=40))
     s = res.summary

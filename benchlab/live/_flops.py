@@ -39,7 +39,6 @@ __all__ = [
 
 # Official NB201 op order (benchmarks.nb201.OPS; a test keeps the two equal).
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-_NB201_INDEX = {op: i for i, op in enumerate(NB201_OPS)}
 _NB201_FIX = "give a tuple of 6 op ids (0..4) in edge order (1<-0),(2<-0),(2<-1),(3<-0),(3<-1),(3<-2) or an official string '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'"
 
 # NB101 op labels as in the official nasbench ModelSpec.
@@ -53,7 +52,7 @@ def nb201_arch(arch) -> tuple:
     """The 6-tuple of op ids of an NB201 cell given as a tuple/list of ids or an official string.
 
     Edge order (1<-0),(2<-0),(2<-1),(3<-0),(3<-1),(3<-2), op ids in :data:`NB201_OPS` order,
-    the same as :class:`benchmarks.nb201.NB201Space` (benchlab core does not import benchmarks).
+    the same as :class:`benchmarks.nb201.NB201Space`, which parses the strings.
     """
     if isinstance(arch, str):
         return _parse_nb201(arch)
@@ -70,24 +69,10 @@ def nb201_arch(arch) -> tuple:
 
 
 def _parse_nb201(text: str) -> tuple:
-    groups = text.strip().split("+")
-    if len(groups) != 3:
-        raise InvalidArchitecture(f"{text!r} has {len(groups)} node groups, expected 3; {_NB201_FIX}")
-    out = []
-    for node, group in enumerate(groups, start=1):
-        if not (group.startswith("|") and group.endswith("|")):
-            raise InvalidArchitecture(
-                f"{text!r}: node {node} group {group!r} must start and end with '|'; {_NB201_FIX}"
-            )
-        items = group[1:-1].split("|")
-        if len(items) != node:
-            raise InvalidArchitecture(f"{text!r}: node {node} needs {node} inputs, got {len(items)}; {_NB201_FIX}")
-        for src, item in enumerate(items):
-            op, tilde, source = item.partition("~")
-            if op not in _NB201_INDEX or not tilde or source != str(src):
-                raise InvalidArchitecture(f"{text!r}: {item!r} is not '<op>~{src}' with op in {', '.join(NB201_OPS)}")
-            out.append(_NB201_INDEX[op])
-    return tuple(out)
+    """The official string form, parsed by the space itself (one parser for the project)."""
+    from benchmarks.nb201 import NB201Space
+
+    return NB201Space().from_str(text)
 
 
 def _check_positive(**values) -> None:
@@ -184,36 +169,18 @@ def nb101_prune(matrix, ops: Sequence[str]) -> tuple[list[list[int]], list[str]]
     not connected to the input. Returns ``(matrix, ops)`` as lists. (The benchmark's own
     limits of 7 vertices and 9 edges are not enforced: any DAG builds.)
     """
-    m = _as_matrix(matrix)
-    v = len(m)
+    from benchmarks.nb101._graph import prune  # the official ModelSpec rules, one implementation
+
     ops = list(ops)
-    if v < 2 or any(len(row) != v for row in m):
-        raise InvalidArchitecture(f"NB101 matrix must be square with at least 2 vertices, got {len(m)} rows")
-    if len(ops) != v:
-        raise InvalidArchitecture(f"NB101 cell has {v} vertices but {len(ops)} ops; give one op per vertex")
-    if any(m[i][j] not in (0, 1) for i in range(v) for j in range(v)):
-        raise InvalidArchitecture("NB101 matrix entries must be 0 or 1")
-    if any(m[i][j] for i in range(v) for j in range(i + 1)):
-        raise InvalidArchitecture(
-            "NB101 matrix must be strictly upper triangular (edges go from lower to higher vertex)"
-        )
-    if ops[0] != "input" or ops[-1] != "output":
+    if ops and (ops[0] != "input" or ops[-1] != "output"):
         raise InvalidArchitecture(f"NB101 ops must start with 'input' and end with 'output', got {ops!r}")
     bad = [o for o in ops[1:-1] if o not in NB101_OPS]
     if bad:
         raise InvalidArchitecture(f"unknown NB101 op(s) {bad!r}; interior ops are {', '.join(NB101_OPS)}")
-    from_input = {0}
-    for j in range(1, v):
-        if any(m[i][j] for i in from_input):
-            from_input.add(j)
-    to_output = {v - 1}
-    for i in range(v - 2, -1, -1):
-        if any(m[i][j] for j in to_output):
-            to_output.add(i)
-    keep = sorted(from_input & to_output)
-    if v - 1 not in keep or 0 not in keep:
+    pruned = prune(matrix, ops)  # raises InvalidArchitecture on a malformed matrix
+    if pruned is None:
         raise InvalidArchitecture("NB101 cell: the output is not connected to the input; add an input -> output path")
-    return [[m[i][j] for j in keep] for i in keep], [ops[i] for i in keep]
+    return pruned[0].tolist(), list(pruned[1])
 
 
 def nb101_vertex_channels(in_channels: int, out_channels: int, matrix) -> list[int]:
