@@ -102,7 +102,7 @@ class Registry:
         return out
 
 
-STRATEGIES = Registry("strategy", "strategies", "strategies", "benchlab.strategies")
-BENCHMARKS = Registry("benchmark", "benchmarks", "benchmarks", "benchlab.benchmarks")
+STRATEGIES = Registry("strategy", "strategies", "benchlab.strategies", "benchlab.strategies")
+BENCHMARKS = Registry("benchmark", "benchmarks", "benchlab.benchmarks", "benchlab.benchmarks")
 register_strategy = STRATEGIES.register
 register_benchmark = BENCHMARKS.register

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._benchmark import Benchmark
+from ._params import check_params
 from ._errors import BenchlabError, InvalidConfig
 from ._registry import BENCHMARKS, STRATEGIES
 from ._rng import run_seed_sequence
@@ -27,6 +28,7 @@ _BENCHMARK_CACHE: dict[str, Benchmark] = {}
 
 def _construct(registry, name: str, kwargs: dict):
     cls = registry.get(name)
+    kwargs = check_params(registry.kind, name, cls, kwargs)
     try:
         return cls(**kwargs)
     except TypeError as exc:

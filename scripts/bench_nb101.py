@@ -36,7 +36,7 @@ COLD = """
 import resource, sys, time
 t0 = time.perf_counter()
 import numpy as np
-from benchmarks.nb101 import NB101
+from benchlab.benchmarks.nb101 import NB101
 t1 = time.perf_counter()
 bench = NB101()
 t2 = time.perf_counter()
@@ -70,8 +70,8 @@ def main() -> None:
     args = ap.parse_args()
     import _fixtures_nb101 as F
 
-    from benchmarks.nb101 import import_nb101
-    from benchmarks.nb101._tfrecord import CRC_BACKEND, crc32c_many
+    from benchlab.benchmarks.nb101 import import_nb101
+    from benchlab.benchmarks.nb101._tfrecord import CRC_BACKEND, crc32c_many
 
     root = args.root or Path(tempfile.mkdtemp(prefix="bench-nb101-"))
     t = time.perf_counter()
@@ -81,7 +81,7 @@ def main() -> None:
           f"(written in {time.perf_counter() - t:.1f} s)")  # fmt: skip
     figs = np.array(cold_figures(root, cells[0][0]))
     med = np.median(figs, axis=0)
-    print("cold process (median of 5): import benchmarks.nb101 "
+    print("cold process (median of 5): import benchlab.benchmarks.nb101 "
           f"{med[0] * 1e3:.0f} ms, open table + NB101() {med[1] * 1e3:.1f} ms, first query + report "
           f"{med[2] * 1e3:.1f} ms, total {med[3] * 1e3:.0f} ms; peak RSS {med[4]:.0f} MB "
           f"(max {figs[:, 4].max():.0f} MB); space size {int(med[5])}")  # fmt: skip

@@ -22,7 +22,7 @@ table = open_table("nb201")
 col = table.column("cifar10-valid/valid_acc@12")
 float(col[12345])
 t2 = time.perf_counter()
-from benchmarks.nb201 import NB201
+from benchlab.benchmarks.nb201 import NB201
 t3 = time.perf_counter()
 bench = NB201(fidelity=12)
 t4 = time.perf_counter()
@@ -42,7 +42,7 @@ def main() -> None:
     print(f"  open_table('nb201') + 1 column     {statistics.median(opens) * 1e3:7.1f} ms")
     print(f"  NB201(fidelity=12) benchmark       {statistics.median(constructs) * 1e3:7.1f} ms")
 
-    from benchmarks.nb201 import NB201
+    from benchlab.benchmarks.nb201 import NB201
 
     bench = NB201(fidelity=12)
     rng = np.random.default_rng(0)

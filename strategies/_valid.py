@@ -1,7 +1,7 @@
 """Spaces whose categorical view (``choices()``) can spell invalid architectures.
 
 On a ``CategoricalSpace`` every tuple of option indices is an architecture. NAS-Bench-101's
-graph space (``benchmarks.nb101.NB101Space``) also offers a categorical view whose tuple IS
+graph space (``benchlab.benchmarks.nb101.NB101Space``) also offers a categorical view whose tuple IS
 the architecture (21 edge bits + 5 ops), but some tuples are not valid cells (disconnected,
 or more than 9 edges after pruning). Strategies that build architectures decision by
 decision (REINFORCE, the Optuna adapter, BOHB's KDE) redraw such tuples: the NB101 paper's

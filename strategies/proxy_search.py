@@ -9,7 +9,7 @@ Mellor et al., ICML 2021 for NASWOT's variant, which keeps the top-scored cell).
 ``proxy_rea`` (``warm_start=True`` of the same idea) is regularized evolution whose
 initial population is the top ``population_size`` proxy cells instead of random ones
 (Abdelfattah et al. 2021, section 5, "zero-cost warmup"); evolution then proceeds as in
-:class:`~strategies.evolution.RegularizedEvolution` (reused by subclassing).
+:class:`~benchlab.strategies.evolution.RegularizedEvolution` (reused by subclassing).
 
 Cost: scoring runs in the first ``ask``. With ``cost="seconds"`` (default) the first
 trial carries the measured proxy seconds and the other ranked trials 0, i.e. the table

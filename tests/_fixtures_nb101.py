@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.nb101 import NB101Space, prune, to_spec
-from benchmarks.nb101._graph import module_hash
-from benchmarks.nb101._proto import EvaluationData, ModelMetrics, format_row
-from benchmarks.nb101._tfrecord import write_records
+from benchlab.benchmarks.nb101 import NB101Space, prune, to_spec
+from benchlab.benchmarks.nb101._graph import module_hash
+from benchlab.benchmarks.nb101._proto import EvaluationData, ModelMetrics, format_row
+from benchlab.benchmarks.nb101._tfrecord import write_records
 
 __all__ = ["corrupt_crc", "make_fixture", "sample_cells", "synthetic_metrics", "truncate"]
 
@@ -117,7 +117,7 @@ def write_synthetic_store(root: Path, name: str = "nb101", n_rows: int = 423_624
     ``real_cells`` real cells (returned as ``[(arch, hash)]``) so that queries can hit rows;
     spec columns are random. For load-time and memory measurements only."""
     from benchlab._tables import Column, write_table
-    from benchmarks.nb101._import import EPOCHS, REPEATS, spec_columns
+    from benchlab.benchmarks.nb101._import import EPOCHS, REPEATS, spec_columns
 
     rng = np.random.default_rng(seed)
     cells = sample_cells(real_cells, seed)
@@ -160,7 +160,7 @@ def write_cells_table(root: Path, name: str, n_cells: int = 3000, epochs=(4, 12,
     metrics, in the import's layout, written directly (no .tfrecord): large enough that
     evolution's mutations land in it. Returns the folder and the sampled cells."""
     from benchlab._tables import Column, write_table
-    from benchmarks.nb101._import import REPEATS, encode_spec, hash_bytes, spec_columns
+    from benchlab.benchmarks.nb101._import import REPEATS, encode_spec, hash_bytes, spec_columns
 
     rng = np.random.default_rng(seed)
     cells = sorted(sample_cells(n_cells, seed), key=lambda c: hash_bytes(c[1]))

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.nb201._sources import HELP_DEVICES, SOURCES
+from benchlab.benchmarks.nb201._sources import HELP_DEVICES, SOURCES
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -76,7 +76,7 @@ def help_lists(shared: Path) -> dict[str, list]:
 
 def write_brp_nas_pickle(path: Path, shared: Path, protocol: int = 4) -> Path:
     """BRP-NAS's ``{op-tuple: seconds}`` pickle, from the shared i7 CSV."""
-    from benchmarks.nb201 import NB201Space
+    from benchlab.benchmarks.nb201 import NB201Space
 
     space = NB201Space()
     _, rows = _read_csv(shared / SOURCES["latency_i7"].local)

@@ -14,9 +14,9 @@ import pytest
 
 import benchlab
 from benchlab import DataError, Evaluation, InvalidArchitecture, InvalidConfig
-from benchmarks.analognas import METRICS, AnalogNAS, load_table, to_nb201
-from benchmarks.analognas import _table
-from benchmarks.nb201 import NB201Space
+from benchlab.benchmarks.analognas import METRICS, AnalogNAS, load_table, to_nb201
+from benchlab.benchmarks.analognas import _table
+from benchlab.benchmarks.nb201 import NB201Space
 
 BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 
@@ -39,7 +39,7 @@ def records() -> dict:
 def test_loads_without_importing_the_package(tmp_path):
     # a fresh cache folder forces the conversion from data.anb as well
     code = (
-        "import sys, benchlab, strategies, benchmarks\n"
+        "import sys, benchlab, benchlab.strategies, benchlab.benchmarks\n"
         "b = benchlab.make_benchmark('analognas')\n"
         "r = benchlab.run(benchlab.RunSpec('analognas', 'random_search', max_evaluations=10))\n"
         "assert r.summary['status'] == 'ok', r.summary\n"

@@ -10,8 +10,8 @@ import pytest
 
 from benchlab import Evaluation, Objective
 from benchlab.testing import ToySpace
-from strategies._mlp import MLPEnsemble
-from strategies.bananas import Bananas, acquisition_values
+from benchlab.strategies._mlp import MLPEnsemble
+from benchlab.strategies.bananas import Bananas, acquisition_values
 
 OBJ = (Objective("acc", "max"),)
 
@@ -168,7 +168,7 @@ def test_pending_trials_are_never_repeated_and_tiny_space_exhausts():
 
 
 def test_encoding_path_on_nb201_and_onehot_fallback():
-    from benchmarks.nb201._space import NB201Space
+    from benchlab.benchmarks.nb201._space import NB201Space
 
     f = _landscape()
     for space, kind, dims in ((NB201Space(), "path", 84), (ToySpace.nb201_like(), "onehot", 30)):
@@ -189,7 +189,7 @@ def test_stats_report_ask_timing():
 
 # -- search quality ------------------------------------------------------------------------
 def test_bananas_beats_random_search_on_a_structured_landscape():
-    from strategies.random_search import RandomSearch
+    from benchlab.strategies.random_search import RandomSearch
 
     space = ToySpace.nb201_like()
     f = _landscape(seed=3)

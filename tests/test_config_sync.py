@@ -13,7 +13,7 @@ from benchlab import Benchmark, Evaluation, Experiment, InvalidConfig, Objective
 from benchlab._config import load_experiment_file
 from benchlab.analysis import load_experiment
 from benchlab.cli import main
-from benchmarks.nb201 import NB201Space
+from benchlab.benchmarks.nb201 import NB201Space
 
 # --------------------------------------------------------------------------- helpers
 

@@ -24,8 +24,8 @@ import _fixtures_nb201 as fx
 from benchlab import DataError
 from benchlab._tables import open_table
 from benchlab.cli import main
-from benchmarks.nb201 import _fetch
-from benchmarks.nb201._sources import HELP_DEVICES, SOURCES
+from benchlab.benchmarks.nb201 import _fetch
+from benchlab.benchmarks.nb201._sources import HELP_DEVICES, SOURCES
 
 NAME = "nb201"
 

@@ -179,7 +179,7 @@ def test_importing_the_live_packages_does_not_import_torch():
     import sys
 
     code = (
-        "import sys, benchlab.live, benchlab.live._export, benchmarks.live, benchlab.cli._live, benchlab.live._data; "
+        "import sys, benchlab.live, benchlab.live._export, benchlab.benchmarks.live, benchlab.cli._live, benchlab.live._data; "
         "benchlab.BENCHMARKS.names(); print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

@@ -44,7 +44,7 @@ def test_import_does_not_import_torch():
 
 def test_ops_match_the_nb201_space():
     from benchlab.live._flops import NB201_OPS
-    from benchmarks.nb201 import _space
+    from benchlab.benchmarks.nb201 import _space
 
     assert OPS == NB201_OPS == _space.OPS
 
@@ -125,7 +125,7 @@ def test_every_torch_model_matches_the_benchmark(shared_data):
 
 
 def test_arch_strings_parse_like_the_space():
-    from benchmarks.nb201 import NB201Space
+    from benchlab.benchmarks.nb201 import NB201Space
 
     space = NB201Space()
     for arch in space.enumerate():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import benchlab
-import strategies  # noqa: F401  (registers the strategies)
+import benchlab.strategies  # noqa: F401  (registers the strategies)
 from benchlab import (
     CategoricalSpace,
     Evaluation,
@@ -17,8 +17,8 @@ from benchlab import (
     RunSpec,
     make_strategy,
 )
-from strategies.bayesopt import GPBayesOpt, expected_improvement
-from strategies.local_search import LocalSearch
+from benchlab.strategies.bayesopt import GPBayesOpt, expected_improvement
+from benchlab.strategies.local_search import LocalSearch
 
 OBJ = (Objective("acc", "max"),)
 GRID = CategoricalSpace([("a", (0, 1, 2)), ("b", (0, 1, 2))], name="grid3x3")  # neighbours: same row or column
@@ -199,7 +199,7 @@ def test_gp_bo_handles_nan_and_exhausts_a_tiny_space():
 
 
 def test_gp_bo_path_encoding():
-    from benchmarks.nb201._space import NB201Space
+    from benchlab.benchmarks.nb201._space import NB201Space
 
     space = NB201Space()
     s = GPBayesOpt(encoding="path", num_init=3, num_candidates=30).setup(space, OBJ, seed=0)

@@ -17,8 +17,8 @@ from benchlab import (
     RunSpec,
 )
 from benchlab.testing import ToyBenchmark, ToySpace
-from strategies._kde import CategoricalKDE
-from strategies.multi_fidelity import (
+from benchlab.strategies._kde import CategoricalKDE
+from benchlab.strategies.multi_fidelity import (
     ASHA,
     BOHB,
     Hyperband,

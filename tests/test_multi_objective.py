@@ -12,7 +12,7 @@ import pytest
 import benchlab as bl
 from benchlab import CategoricalSpace, Evaluation, Objective
 from benchlab import analysis as an
-from strategies.nsga2 import (
+from benchlab.strategies.nsga2 import (
     NSGA2,
     MORandomSearch,
     crowding_distance,

@@ -93,9 +93,9 @@ def test_reproduce_without_the_table_says_how_to_import(tmp_path, monkeypatch):
 def test_categorical_strategies_on_a_tiny_partial_table_say_why_they_stop():
     """On a restricted space of few cells, decision-by-decision draws almost never land in
     the table: the run fails with an error naming the partial table and the fix."""
-    from strategies._valid import give_up
+    from benchlab.strategies._valid import give_up
 
-    from benchmarks.nb101 import NB101Space
+    from benchlab.benchmarks.nb101 import NB101Space
 
     space = NB101Space()
     cells = [space.sample(np.random.default_rng(i)) for i in range(3)]

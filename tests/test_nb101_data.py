@@ -17,9 +17,9 @@ import pytest
 
 from benchlab import DataError, InvalidArchitecture, InvalidConfig
 from benchlab._tables import open_table
-from benchmarks.nb101 import NB101, import_nb101
-from benchmarks.nb101._import import decode_spec, encode_spec, hash_bytes
-from benchmarks.nb101._proto import (
+from benchlab.benchmarks.nb101 import NB101, import_nb101
+from benchlab.benchmarks.nb101._import import decode_spec, encode_spec, hash_bytes
+from benchlab.benchmarks.nb101._proto import (
     EvaluationData,
     ModelMetrics,
     decode_model_metrics,
@@ -28,7 +28,7 @@ from benchmarks.nb101._proto import (
     parse_row,
     run_values,
 )
-from benchmarks.nb101._tfrecord import (
+from benchlab.benchmarks.nb101._tfrecord import (
     crc32c,
     crc32c_many,
     iter_record_batches,
@@ -322,7 +322,7 @@ def test_cli_import(data_dir, capsys):
 
 @pytest.mark.data
 def test_naslib500_table(built_tables, shared_data):
-    from benchmarks.nb101 import decode_naslib_key, spec_hash
+    from benchlab.benchmarks.nb101 import decode_naslib_key, spec_hash
 
     table = open_table("nb101-naslib500")
     assert table.n_rows == 292 and int(table.column("naslib_keys").sum()) == 500
@@ -354,7 +354,7 @@ _COLD = """
 import sys, time
 t0 = time.perf_counter()
 import numpy as np
-from benchmarks.nb101 import NB101
+from benchlab.benchmarks.nb101 import NB101
 bench = NB101()
 arch = tuple(int(v) for v in sys.argv[1].split(","))
 ev = bench.evaluate(arch, rng=np.random.default_rng(0))

@@ -40,8 +40,8 @@ from benchlab.testing import (
     ConformanceError,
     check_space_mutate,
 )
-from benchmarks.nb101 import _graph, _space
-from benchmarks.nb101._graph import (
+from benchlab.benchmarks.nb101 import _graph, _space
+from benchlab.benchmarks.nb101._graph import (
     EDGES,
     INPUT,
     MAX_EDGES,
@@ -58,7 +58,7 @@ from benchmarks.nb101._graph import (
     spec_problem,
     to_spec,
 )
-from benchmarks.nb101._space import NUM_CELLS, PATH_ENCODING_LENGTH, NB101Space
+from benchlab.benchmarks.nb101._space import NUM_CELLS, PATH_ENCODING_LENGTH, NB101Space
 
 C3, C1, MP = OPS
 

@@ -11,7 +11,7 @@ import pytest
 
 import benchlab as bl
 from benchlab._tables import open_table
-from benchmarks.nb201 import NB201, NB201Space
+from benchlab.benchmarks.nb201 import NB201, NB201Space
 
 pytestmark = pytest.mark.data
 
@@ -116,7 +116,7 @@ def test_missing_table_error_names_the_build_command(tmp_path, monkeypatch):
 
 
 def test_flipped_byte_in_a_column_is_found_by_verify(tmp_path, shared_data, monkeypatch):
-    from benchmarks.nb201 import build
+    from benchlab.benchmarks.nb201 import build
 
     folder = build(shared_data, root=tmp_path)
     t = open_table("nb201", root=tmp_path)
@@ -152,7 +152,7 @@ def test_reproduce_table5_500_runs_matches_the_paper(data, tmp_path):
     the stated learning rate 0.5 collapses its policy early and misses (documented in
     strategies/reinforce.py); it is reported, not asserted.
     """
-    from benchmarks.nb201._table5 import reproduce
+    from benchlab.benchmarks.nb201._table5 import reproduce
 
     result = reproduce(runs=500, root=tmp_path, progress=False)
     checks = result["checks"]
@@ -219,7 +219,7 @@ def test_extra_objectives_for_multi_objective_search(data):
 
 
 def test_head_to_head_protocol_small(data, tmp_path):
-    from benchmarks.nb201._h2h import head_to_head
+    from benchlab.benchmarks.nb201._h2h import head_to_head
 
     result = head_to_head(runs=4, root=tmp_path, progress=False, strategies=["random_search", "regularized_evolution"])
     rows = {r["strategy"]: r for r in result["rows"]}
@@ -230,7 +230,7 @@ def test_head_to_head_protocol_small(data, tmp_path):
         np.mean([json.loads((tmp_path / "nb201-h2h" / "nb201" / "random_search" / f"seed-{k}" / "summary.json").read_text())["final"]["regret"] for k in range(4)])
     )
     assert "strategies missing" in result["text"] and result["plot"].stat().st_size > 0
-    from benchmarks.nb201._h2h import _agrees
+    from benchlab.benchmarks.nb201._h2h import _agrees
 
     assert _agrees(["local_search", "bananas", "regularized_evolution", "tpe", "random_search"]) is True
     assert _agrees(["bananas", "regularized_evolution", "local_search", "random_search"]) is False

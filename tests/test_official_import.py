@@ -21,8 +21,8 @@ import pytest
 import _official_fixtures as F
 from benchlab import DataError
 from benchlab._tables import open_table
-from benchmarks.nb201._import import SPLITS, import_nats, import_nb201_pth
-from benchmarks.nb201._space import NB201Space
+from benchlab.benchmarks.nb201._import import SPLITS, import_nats, import_nb201_pth
+from benchlab.benchmarks.nb201._space import NB201Space
 
 # names other modules rely on (benchmarks/nb201/_benchmark.py reads these)
 BENCHMARK_COLUMNS = (
@@ -198,7 +198,7 @@ def test_nb201_pth_matches_official_api(nb201_files, version):
 def test_nb201_200_epoch_curves_match_official_api_and_feed_the_benchmark(nb201_files, tmp_path, monkeypatch):
     """The full import (every 200-epoch learning curve: a ~1 GB table) against the official
     API, and the nb201 benchmark on it at an intermediate epoch."""
-    from benchmarks.nb201 import NB201
+    from benchlab.benchmarks.nb201 import NB201
 
     files, _ = nb201_files
     import_nb201_pth(files["v1_1"], name="nb201-official", root=tmp_path / "tables")
@@ -222,7 +222,7 @@ def test_nb201_benchmark_on_an_imported_table_draws_training_seeds(nb201_files, 
     generator; the public tables cannot do this (seed means only)."""
     import numpy as np
 
-    from benchmarks.nb201 import NB201
+    from benchlab.benchmarks.nb201 import NB201
 
     files, tables = nb201_files
     monkeypatch.setenv("BENCHLAB_DATA", str(tables["v1_1"].folder.parent.parent))
@@ -297,7 +297,7 @@ def test_pth_reader_equals_torch_load(tmp_path, zipfile):
     pytest.importorskip("nas_201_api")
     import torch
 
-    from benchmarks.nb201._import import _load_pth
+    from benchlab.benchmarks.nb201._import import _load_pth
 
     path = F.write_nb201_pth(tmp_path, "v1_0", zipfile=zipfile)
     ours, theirs = _load_pth(path), torch.load(path, map_location="cpu", weights_only=False)
@@ -362,7 +362,7 @@ def test_nats_tss_matches_official_api(nats_files):
 def test_nats_sss_matches_official_api(nats_files):
     import nats_bench
 
-    from benchmarks.nats_sss._space import NATSSizeSpace
+    from benchlab.benchmarks.nats_sss._space import NATSSizeSpace
 
     space = NATSSizeSpace()
     path = F.write_nats_archive(nats_files, "sss", "simple")

@@ -18,8 +18,8 @@ from benchlab.testing import ToyBenchmark, ToySpace
 torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")  # the digits dataset
 
-import strategies  # noqa: E402,F401  (registers them)
-from benchmarks.nb201 import NB201Space  # noqa: E402
+import benchlab.strategies  # noqa: E402,F401  (registers them)
+from benchlab.benchmarks.nb201 import NB201Space  # noqa: E402
 
 METHODS = ("darts_v1", "darts_v2", "gdas", "rsps", "enas")
 
@@ -47,7 +47,7 @@ def asks(name: str, seed: int, n: int = 3, pickle_at: int | None = None, **extra
 
 
 def test_importing_does_not_import_torch():
-    code = "import sys, benchlab, strategies, benchlab.oneshot, benchlab.cli._main; print('torch' in sys.modules)"
+    code = "import sys, benchlab, benchlab.strategies, benchlab.oneshot, benchlab.cli._main; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

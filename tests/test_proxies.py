@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 
 from torch import nn  # noqa: E402
 
-import strategies  # noqa: E402,F401
+import benchlab.strategies  # noqa: E402,F401
 from benchlab.oneshot import _proxies as P  # noqa: E402
 
 

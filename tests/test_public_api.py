@@ -47,10 +47,10 @@ def test_version_matches_the_distribution():
 
 
 def test_subpackages_export_what_they_say():
-    import benchmarks
-    import strategies
+    import benchlab.benchmarks
+    import benchlab.strategies
 
-    for module in (strategies, benchmarks, benchmarks.nb201, benchmarks.analognas):
+    for module in (benchlab.strategies, benchlab.benchmarks, benchlab.benchmarks.nb201, benchlab.benchmarks.analognas):
         assert [n for n in module.__all__ if not hasattr(module, n)] == []
 
 
@@ -74,9 +74,9 @@ _NO_TORCH = textwrap.dedent(
         raise SystemExit("the blocker does not work")
 
     import benchlab
-    light = sorted(m for m in ("torch", "matplotlib", "strategies", "benchmarks") if m in sys.modules)
+    light = sorted(m for m in ("torch", "matplotlib", "benchlab.strategies", "benchlab.benchmarks") if m in sys.modules)
     print("after import benchlab:", light)
-    import strategies, benchmarks
+    import benchlab.strategies, benchlab.benchmarks
     for strategy in ("random_search", "regularized_evolution"):
         spec = benchlab.RunSpec("analognas", strategy, max_evaluations=10)
         result = benchlab.run(spec)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from benchlab import CategoricalSpace, Evaluation, InvalidConfig, Objective
-from strategies.reinforce import Reinforce
-from strategies.reinforce_lstm import ReinforceLSTM
+from benchlab.strategies.reinforce import Reinforce
+from benchlab.strategies.reinforce_lstm import ReinforceLSTM
 
 OBJ = [Objective("valid_acc", "max", "%")]
 

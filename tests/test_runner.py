@@ -10,7 +10,7 @@ import pytest
 
 import benchlab
 from benchlab import Benchmark, Evaluation, Objective, RunSpec, Strategy, read_summary, read_trials, run, write_run
-from benchmarks.nb201 import NB201Space
+from benchlab.benchmarks.nb201 import NB201Space
 
 # --------------------------------------------------------------------------- helpers
 

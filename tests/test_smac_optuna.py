@@ -13,8 +13,8 @@ from sklearn.tree import DecisionTreeRegressor
 
 import benchlab
 from benchlab import CategoricalSpace, Evaluation, Objective
-from strategies.random_search import RandomSearch
-from strategies.smac import SMACRandomForest, _Forest, expected_improvement, forest_mean_var
+from benchlab.strategies.random_search import RandomSearch
+from benchlab.strategies.smac import SMACRandomForest, _Forest, expected_improvement, forest_mean_var
 
 OBJ = [Objective("acc", "max")]
 
@@ -129,7 +129,7 @@ def test_smac_rf_rejects_bad_settings():
 
 
 # -- the Optuna adapter ---------------------------------------------------------------------
-from strategies.optuna_adapter import TPE, OptunaStrategy  # noqa: E402  (imports without optuna)
+from benchlab.strategies.optuna_adapter import TPE, OptunaStrategy  # noqa: E402  (imports without optuna)
 
 try:
     import optuna

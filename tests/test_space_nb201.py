@@ -9,7 +9,7 @@ import pytest
 
 import benchlab
 from benchlab import InvalidArchitecture, RandomStream
-from benchmarks.nb201 import EDGES, OPS, NB201Space
+from benchlab.benchmarks.nb201 import EDGES, OPS, NB201Space
 
 # (official string, tuple in NB201 edge order with NB201 op ids)
 KNOWN = [

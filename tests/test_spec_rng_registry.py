@@ -338,7 +338,7 @@ def test_unknown_name_suggests_a_near_miss():
 def test_builtins_are_registered():
     assert {"random_search", "regularized_evolution"} <= set(benchlab.STRATEGIES.names())
     assert "analognas" in benchlab.BENCHMARKS.names()
-    from strategies import RandomSearch
+    from benchlab.strategies import RandomSearch
 
     assert benchlab.STRATEGIES.get("random_search") is RandomSearch
 

@@ -25,9 +25,9 @@ import benchlab
 import benchlab.testing as bt
 from benchlab import DataError, InvalidArchitecture, InvalidConfig
 from benchlab._tables import TABLE_BUILDERS, open_table
-from benchmarks import macro, nats_sss
-from benchmarks.macro import ChannelBenchMacro, ChannelSpace, MacroSpace, NASBenchMacro
-from benchmarks.nats_sss import NATSSize, NATSSizeSpace
+from benchlab.benchmarks import macro, nats_sss
+from benchlab.benchmarks.macro import ChannelBenchMacro, ChannelSpace, MacroSpace, NASBenchMacro
+from benchlab.benchmarks.nats_sss import NATSSize, NATSSizeSpace
 
 NATS_OPTIMA = {"cifar10": 93.65, "cifar100": 71.34, "ImageNet16-120": 47.40}  # ../shared/data/README.md
 NATS_CLASSES = {"cifar10": 10, "cifar100": 100, "ImageNet16-120": 120}

@@ -419,7 +419,7 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_import(args) -> int:
-    from benchmarks.nb201._import import import_nats, import_nb201_pth
+    from benchlab.benchmarks.nb201._import import import_nats, import_nb201_pth
 
     from .._tables import open_table
 
@@ -445,7 +445,7 @@ def _cmd_import(args) -> int:
 
 
 def _import_nb101(args, path: Path, tables: Path, say, t0: float) -> int:
-    from benchmarks.nb101 import import_nb101
+    from benchlab.benchmarks.nb101 import import_nb101
 
     from .._tables import open_table
 

@@ -2,7 +2,7 @@
 
 The same strategy object runs on a table or live: a live benchmark implements
 :class:`benchlab.Benchmark` exactly as the tables do. Concrete benchmarks
-(``benchmarks.live``: ``nb201-live``, ``nb101-live``) only say which search space and which
+(``benchlab.benchmarks.live``: ``nb201-live``, ``nb101-live``) only say which search space and which
 network; this module holds the caching, seeding, costs and reports they share.
 
 Seeds and reproducibility

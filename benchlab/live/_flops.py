@@ -37,7 +37,7 @@ __all__ = [
     "nb201_param_count",
 ]
 
-# Official NB201 op order (benchmarks.nb201.OPS; a test keeps the two equal).
+# Official NB201 op order (benchlab.benchmarks.nb201.OPS; a test keeps the two equal).
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 _NB201_FIX = "give a tuple of 6 op ids (0..4) in edge order (1<-0),(2<-0),(2<-1),(3<-0),(3<-1),(3<-2) or an official string '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'"
 
@@ -52,7 +52,7 @@ def nb201_arch(arch) -> tuple:
     """The 6-tuple of op ids of an NB201 cell given as a tuple/list of ids or an official string.
 
     Edge order (1<-0),(2<-0),(2<-1),(3<-0),(3<-1),(3<-2), op ids in :data:`NB201_OPS` order,
-    the same as :class:`benchmarks.nb201.NB201Space`, which parses the strings.
+    the same as :class:`benchlab.benchmarks.nb201.NB201Space`, which parses the strings.
     """
     if isinstance(arch, str):
         return _parse_nb201(arch)
@@ -70,7 +70,7 @@ def nb201_arch(arch) -> tuple:
 
 def _parse_nb201(text: str) -> tuple:
     """The official string form, parsed by the space itself (one parser for the project)."""
-    from benchmarks.nb201 import NB201Space
+    from benchlab.benchmarks.nb201 import NB201Space
 
     return NB201Space().from_str(text)
 
@@ -169,7 +169,7 @@ def nb101_prune(matrix, ops: Sequence[str]) -> tuple[list[list[int]], list[str]]
     not connected to the input. Returns ``(matrix, ops)`` as lists. (The benchmark's own
     limits of 7 vertices and 9 edges are not enforced: any DAG builds.)
     """
-    from benchmarks.nb101._graph import prune  # the official ModelSpec rules, one implementation
+    from benchlab.benchmarks.nb101._graph import prune  # the official ModelSpec rules, one implementation
 
     ops = list(ops)
     if ops and (ops[0] != "input" or ops[-1] != "output"):

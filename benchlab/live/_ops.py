@@ -39,7 +39,7 @@ __all__ = [
     "reset_parameters",
 ]
 
-# The official operation order (the op ids of benchmarks.nb201: none=0 ... avg_pool_3x3=4).
+# The official operation order (the op ids of benchlab.benchmarks.nb201: none=0 ... avg_pool_3x3=4).
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 
 

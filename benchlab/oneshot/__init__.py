@@ -2,8 +2,8 @@
 
 Everything here needs torch, which is imported only when a name is first used (``import
 benchlab.oneshot`` alone does not import it). The strategies that drive these engines are
-registered by :mod:`strategies.oneshot` (``darts_v1``, ``darts_v2``, ``gdas``, ``rsps``,
-``enas``) and :mod:`strategies.proxy_search` (``proxy_search``, ``proxy_rea``);
+registered by :mod:`benchlab.strategies.oneshot` (``darts_v1``, ``darts_v2``, ``gdas``, ``rsps``,
+``enas``) and :mod:`benchlab.strategies.proxy_search` (``proxy_search``, ``proxy_rea``);
 ``benchlab proxies`` correlates the proxies with a table.
 """
 

@@ -154,7 +154,7 @@ def build_macro(source_dir: Path, root: Path | None = None, progress: Callable[[
     )  # fmt: skip
     say("writing table")
     meta = _meta("nas-bench-macro", "benchlab id = the 8-digit string read in base 3 (first layer most significant)",
-                 MACRO_SOURCES.values(), "benchmarks.macro._build",
+                 MACRO_SOURCES.values(), "benchlab.benchmarks.macro._build",
                  [f"6,561 strings but {len(np.unique(canonical))} distinct trained networks (see canonical_id)"])  # fmt: skip
     return write_table(MACRO_NAME, cols, info, meta, root)
 
@@ -178,7 +178,7 @@ def build_channel(source_dir: Path, root: Path | None = None, progress: Callable
     say("writing table")
     meta = _meta("channel-bench-macro (mobilenet and resnet share the 7-digit strings; columns <model>/...)",
                  "benchlab id = the 7-digit string with digits 1..4 read as base-4 digits 0..3 (first layer most "
-                 "significant)", CHANNEL_SOURCES.values(), "benchmarks.macro._build", [])  # fmt: skip
+                 "significant)", CHANNEL_SOURCES.values(), "benchlab.benchmarks.macro._build", [])  # fmt: skip
     meta["models"] = list(CHANNEL_MODELS)
     return write_table(CHANNEL_NAME, cols, info, meta, root)
 

@@ -127,7 +127,7 @@ def build(source_dir: Path, root: Path | None = None, progress: Callable[[str], 
             "no training times: a query costs one evaluation",
         ],
         "provenance": [s.to_dict() for s in SOURCES.values()],
-        "builder": "benchmarks.nats_sss._build",
+        "builder": "benchlab.benchmarks.nats_sss._build",
     }
     return write_table(NAME, cols, info, meta, root)
 

@@ -13,7 +13,7 @@ adjacency matrix flattened row-major (49 values), then 7 op codes indexing NASLi
     benchlab op  -        -         2             1                  0
 
 The raw spec is pruned and hashed with the official module hash
-(:func:`benchmarks.nb101._graph.module_hash`); the 500 keys are 292 distinct cells (NASLib
+(:func:`benchlab.benchmarks.nb101._graph.module_hash`); the 500 keys are 292 distinct cells (NASLib
 sampled raw matrices, many of which prune to the same small cell: 55 keys are the
 input -> output cell). The ``val_accuracy`` values of the keys of one cell come from
 a set of at most 3 (the cell's 3 training runs) and, but for 3 cells, they share one
@@ -168,7 +168,7 @@ def build_naslib500(source_dir: Path, root: Path | None = None, progress: Callab
         "accuracy_unit": "fraction",
         "splits": ["valid"],
         "provenance": [s.to_dict() for s in SOURCES.values()],
-        "builder": "benchmarks.nb101._build",
+        "builder": "benchlab.benchmarks.nb101._build",
         "notes": [
             f"{len(data)} NASLib keys = {n} distinct cells (module hash of the pruned spec)",
             "validation accuracy only (108 epochs, the runs NASLib happened to draw); no test accuracy, no training time",

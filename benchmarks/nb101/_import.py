@@ -401,7 +401,7 @@ def import_nb101(
         "hash_checks": col.hash_checks,
         "accuracy_unit": "fraction",
         "provenance": provenance,
-        "builder": "benchmarks.nb101._import",
+        "builder": "benchlab.benchmarks.nb101._import",
         "notes": [
             "repeat r of a (cell, epochs) pair is its r-th run in file order, as the official API stores them",
             "training times exclude evaluation time (ModelMetrics.EvaluationData.training_time)",

@@ -1,6 +1,6 @@
 """The NAS-Bench-101 cell search space (Ying et al., ICML 2019).
 
-An architecture is a tuple of 26 Python ints (see :mod:`benchmarks.nb101._graph`): the 21
+An architecture is a tuple of 26 Python ints (see :mod:`benchlab.benchmarks.nb101._graph`): the 21
 entries of the strict upper triangle of the raw 7x7 adjacency matrix in row-major order
 (edge 0->1, 0->2, ..., 0->6, 1->2, ..., 5->6), each 0 or 1, then the op index of vertices
 1..5 into ``OPS = (conv3x3-bn-relu, conv1x1-bn-relu, maxpool3x3)``. It is the *raw* spec the

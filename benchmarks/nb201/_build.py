@@ -185,7 +185,7 @@ def build(source_dir: Path, root: Path | None = None, progress: Callable[[str], 
         "row_order": "benchlab id (base-5, edge 1<-0 most significant); column official_index maps to the official index",
         "datasets": list(DATASETS),
         "provenance": [s.to_dict() for s in SOURCES.values()],
-        "builder": "benchmarks.nb201._build",
+        "builder": "benchlab.benchmarks.nb201._build",
     }
     return write_table(NAME, cols, info, meta, root)
 

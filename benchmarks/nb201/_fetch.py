@@ -23,7 +23,7 @@ once complete and checked: a failed or interrupted download leaves no partial fi
 e.g. for a mirror or a test server; the rest of the URL stays ``/OWNER/REPO/COMMIT/PATH``.
 
 Regenerate the ``values_sha256`` pins of :mod:`._sources` from a source folder with
-``python -m benchmarks.nb201._fetch --pins ../shared/data``.
+``python -m benchlab.benchmarks.nb201._fetch --pins ../shared/data``.
 """
 
 from __future__ import annotations

@@ -523,7 +523,7 @@ def _write(name, root, col: _Collector, full_hp: int, official_index, space: str
         "n_present": int(col.present.sum()),
         "notes": sorted(col.notes) + list(extra_notes),
         "provenance": [source],
-        "builder": "benchmarks.nb201._import",
+        "builder": "benchlab.benchmarks.nb201._import",
     }
     say(f"writing table {name} ({int(col.present.sum())} architectures with results)")
     return write_table(name, cols, info, meta, root)
@@ -607,7 +607,7 @@ def _nats_space(space: str):
         s = NB201Space()
         return "tss", "nb201", s.size, (lambda text: s.to_id(s.from_str(text))), 200
     if space in ("sss", "size"):
-        from benchmarks.nats_sss._space import NATSSizeSpace
+        from benchlab.benchmarks.nats_sss._space import NATSSizeSpace
 
         s = NATSSizeSpace()
         return "sss", "nats-sss", s.size, (lambda text: s.to_id(s.from_str(text))), 90
