@@ -6,19 +6,50 @@ trajectory and turns them into regret curves and tables.
 """
 
 from ._benchmark import Benchmark
-from ._config import load_experiment_file
 from ._errors import BenchlabError, DataError, InvalidArchitecture, InvalidConfig, ResultsConflict, UnknownName
-from ._experiment import Experiment, StrategyConfig, run_experiment
 from ._paths import data_dir
 from ._registry import BENCHMARKS, STRATEGIES, Registry, register_benchmark, register_strategy
 from ._rng import RandomStream, run_seed_sequence, stable_hash
-from ._runner import RunResult, make_benchmark, make_strategy, run
 from ._space import CategoricalSpace, SearchSpace
-from ._spec import RunSpec
-from ._store import read_summary, read_trials, write_run
 from ._strategy import Strategy
-from ._tables import Column, Table, list_tables, open_table
 from ._types import Evaluation, Fidelity, Objective, Trial
+
+# Imported on first use (PEP 562), so that ``import benchlab`` and the registries stay light:
+# plug-ins and ``benchlab list`` need none of these.
+_LAZY = {
+    "load_experiment_file": "._config",
+    "Experiment": "._experiment",
+    "StrategyConfig": "._experiment",
+    "run_experiment": "._experiment",
+    "RunResult": "._runner",
+    "make_benchmark": "._runner",
+    "make_strategy": "._runner",
+    "run": "._runner",
+    "RunSpec": "._spec",
+    "read_summary": "._store",
+    "read_trials": "._store",
+    "write_run": "._store",
+    "Column": "._tables",
+    "Table": "._tables",
+    "list_tables": "._tables",
+    "open_table": "._tables",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'benchlab' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

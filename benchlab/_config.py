@@ -9,6 +9,7 @@ max_evaluations = 150
 max_seconds = 12000.0         # simulated seconds (benchmark cost units)
 n_workers = 1                 # simulated parallel workers (default 1)
 sync = false                  # synchronous batches of n_workers trials (default false)
+run_timeout = 600.0           # optional wall-clock seconds per run (--run-timeout)
 [[benchmark]]                 # one or more
 name = "nb201"
 kwargs = { dataset = "cifar10-valid", fidelity = 200 }
@@ -21,7 +22,9 @@ kwargs = { population_size = 10 }
 
 Every benchmark becomes one :class:`~benchlab.Experiment` with ``multi_benchmark=True``:
 each benchmark folder holds its own ``experiment.json`` and is what ``benchlab report``
-reads. Validation is strict: an unknown key, a wrong type or a missing budget raises
+reads. Validation is strict and complete before anything is written: an unknown key, a
+wrong type, a missing budget, a name or label that is not one safe folder name, or a
+strategy or benchmark parameter its declaration refuses raises
 :class:`~benchlab.InvalidConfig` naming the key and the file.
 """
 
@@ -42,7 +45,7 @@ else:  # pragma: no cover - Python 3.10
 __all__ = ["load_experiment_file"]
 
 _TOP = {"name": str, "seed": int, "repeats": int, "budget": dict, "benchmark": list, "strategy": list}
-_BUDGET = {"max_evaluations": int, "max_seconds": float, "n_workers": int, "sync": bool}
+_BUDGET = {"max_evaluations": int, "max_seconds": float, "n_workers": int, "sync": bool, "run_timeout": float}
 _COMPONENT = {"name": str, "kwargs": dict, "label": str}
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "a table", list: "an array of tables"}
 
@@ -106,9 +109,10 @@ def load_experiment_file(path, root=Path("results")) -> list[Experiment]:
     if "max_evaluations" not in budget and "max_seconds" not in budget:
         raise InvalidConfig(f"{file}: [budget] needs 'budget.max_evaluations' and/or 'budget.max_seconds'")
     benchmarks = _components(data, "benchmark", file)
-    strategies = tuple(StrategyConfig(n, k, lbl) for n, k, lbl in _components(data, "strategy", file))
+    components = _components(data, "strategy", file)
     experiments = []
     try:
+        strategies = tuple(StrategyConfig(n, k, lbl) for n, k, lbl in components)
         for name, kwargs, label in benchmarks:
             experiments.append(
                 Experiment(
@@ -123,6 +127,7 @@ def load_experiment_file(path, root=Path("results")) -> list[Experiment]:
                     max_seconds=budget.get("max_seconds"),
                     n_workers=budget.get("n_workers", 1),
                     sync=budget.get("sync", False),
+                    run_timeout=budget.get("run_timeout"),
                     root=Path(root),
                     multi_benchmark=True,
                 )

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -95,6 +93,9 @@ def download(
     ``bar(total_bytes_or_None, description)`` may return a progress bar with ``update(n)``
     and ``close()`` (a ``tqdm``). ``fix`` is appended to error messages (what to do instead).
     """
+    import urllib.error  # only a download needs the HTTP stack (about 10 ms to import)
+    import urllib.request
+
     dest = Path(dest)
     tail = f"; {fix}" if fix else ""
     tmp = _temp_sibling(dest)

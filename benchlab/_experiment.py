@@ -2,31 +2,50 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import os
 import re
 import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
-from ._errors import InvalidConfig, ResultsConflict
+from ._errors import BenchlabError, InvalidConfig, ResultsConflict
+from ._names import MAX_COMPONENT, check_component
+from ._params import check_params
 from ._registry import BENCHMARKS, STRATEGIES
-from ._runner import run
+from ._runner import make_benchmark, make_strategy
 from ._spec import RunSpec, canonical_json
-from ._store import atomic_write_json, is_complete, read_summary, write_run
+from ._execute import RunTimeout, execute_and_store, table_fingerprint
+from ._execute import run_workers as _run_workers
+from ._store import atomic_write_json, read_summary, remove_stray_temps
 
-__all__ = ["StrategyConfig", "Experiment", "run_experiment", "execute_and_store", "EXECUTORS"]
+__all__ = [
+    "StrategyConfig",
+    "Experiment",
+    "run_experiment",
+    "execute_and_store",
+    "table_fingerprint",
+    "mixed_tables",
+    "RunTimeout",
+    "EXECUTORS",
+]
 
 EXPERIMENT_FILE = "experiment.json"
+LOCK_FILE = ".benchlab.lock"
 EXECUTORS = ("inprocess", "process", "dask")
-_LABEL = re.compile(r"^[A-Za-z0-9_.=+-]+$")
+MAX_REPEATS = 1_000_000
+# A lower bound of the memory one evaluation takes while a run is in flight (trajectory
+# rows and columns); a budget of evaluations alone that cannot fit in memory is refused.
+_BYTES_PER_EVALUATION = 1024
 
 
 def _check_label(label: str, what: str) -> str:
-    if not _LABEL.match(label):
-        raise InvalidConfig(f"{what} label {label!r} may only hold letters, digits and _ . = + -")
-    return label
+    return check_component(label, f"{what} label")
 
 
 @dataclass(frozen=True)
@@ -40,6 +59,12 @@ class StrategyConfig:
     @property
     def folder(self) -> str:
         return _check_label(self.label or self.name, "strategy")
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not isinstance(self.label, str):
+            raise InvalidConfig(f"a strategy's name and label must be strings, got {self.name!r} and {self.label!r}")
+        if not isinstance(self.kwargs, dict):
+            raise InvalidConfig(f"strategy {self.name!r}: parameters must be a dict, got {self.kwargs!r}")
 
     @classmethod
     def parse(cls, text: str) -> "StrategyConfig":
@@ -93,6 +118,14 @@ class Experiment:
     name and each benchmark folder holds its own ``experiment.json`` (see
     :attr:`experiment_folder`).
     ``sync`` runs the simulated workers in synchronous batches (see :class:`RunSpec`).
+    ``run_timeout`` is an optional wall-clock limit per run in seconds (``--run-timeout``):
+    a run still going after it is stopped and recorded as failed. It is not part of the
+    runs' identity (a run that finishes is the same with or without it).
+
+    Construction validates everything before anything is written: names, labels (single
+    safe folder names), the budget, and every strategy's and the benchmark's parameters
+    (declared :class:`~benchlab.ext.Param`); text values are converted (``"False"`` to a
+    boolean parameter is False) and the converted parameters are what the runs record.
     """
 
     name: str
@@ -108,22 +141,37 @@ class Experiment:
     root: Path = Path("results")
     sync: bool = False
     multi_benchmark: bool = False
+    run_timeout: float | None = None
 
     def __post_init__(self) -> None:
-        _check_label(self.name, "experiment")
+        check_component(self.name, "experiment name")
         if isinstance(self.max_seconds, int) and not isinstance(self.max_seconds, bool):
             object.__setattr__(self, "max_seconds", float(self.max_seconds))
-        if isinstance(self.repeats, bool) or not isinstance(self.repeats, int) or self.repeats < 1:
-            raise InvalidConfig(f"repeats (--seeds) must be a positive integer, got {self.repeats!r}")
-        if not self.strategies:
+        if isinstance(self.repeats, bool) or not isinstance(self.repeats, int) or not 1 <= self.repeats <= MAX_REPEATS:
+            raise InvalidConfig(f"repeats (--seeds) must be an integer from 1 to {MAX_REPEATS:,}, got {self.repeats!r}")
+        object.__setattr__(self, "run_timeout", _check_timeout(self.run_timeout))
+        strategies = tuple(self.strategies) if isinstance(self.strategies, (list, tuple)) else None
+        if not strategies:
             raise InvalidConfig("an experiment needs at least one strategy (--strategies NAME ...)")
-        labels = [s.folder for s in self.strategies]
+        if not all(isinstance(s, StrategyConfig) for s in strategies):
+            raise InvalidConfig("strategies must be StrategyConfig objects (StrategyConfig.parse('NAME:key=value'))")
+        labels = [s.folder for s in strategies]
         if len(set(labels)) != len(labels):
             raise InvalidConfig(f"strategy labels must be unique, got {labels}; add @LABEL to tell them apart")
-        BENCHMARKS.get(self.benchmark)
-        for s in self.strategies:
-            STRATEGIES.get(s.name)
-        self.specs()  # validates the budget
+        if not isinstance(self.benchmark, str):
+            raise InvalidConfig(f"the benchmark must be a registered name, got {self.benchmark!r}")
+        kwargs = check_params("benchmark", self.benchmark, BENCHMARKS.get(self.benchmark), self.benchmark_kwargs)
+        object.__setattr__(self, "benchmark_kwargs", kwargs)
+        strategies = tuple(
+            StrategyConfig(s.name, check_params("strategy", s.name, STRATEGIES.get(s.name), s.kwargs), s.label)
+            for s in strategies
+        )
+        object.__setattr__(self, "strategies", strategies)
+        if not isinstance(self.benchmark_label, str):
+            raise InvalidConfig(f"the benchmark label must be a string, got {self.benchmark_label!r}")
+        self.bench_folder  # a safe folder name
+        self.spec(0, 0)  # validates the budget
+        _check_fits_in_memory(self.max_evaluations, self.max_seconds)
 
     @property
     def folder(self) -> Path:
@@ -139,31 +187,49 @@ class Experiment:
         if self.benchmark_label:
             return _check_label(self.benchmark_label, "benchmark")
         if not self.benchmark_kwargs:
-            return self.benchmark
+            return _check_label(self.benchmark, "benchmark")
         parts = [
             f"{k}={'+'.join(map(str, v)) if isinstance(v, (list, tuple)) else v}" for k, v in sorted(self.benchmark_kwargs.items())
         ]
-        return _check_label(re.sub(r"[^A-Za-z0-9_.=+-]", "", "_".join([self.benchmark, *parts])), "benchmark")
+        folder = re.sub(r"[^A-Za-z0-9_.=+-]", "", "_".join([self.benchmark, *parts]))
+        if len(folder) > MAX_COMPONENT:  # long parameter lists: a prefix and a hash of the whole
+            digest = hashlib.sha256(canonical_json(self.benchmark_kwargs).encode()).hexdigest()[:16]
+            folder = f"{folder[: MAX_COMPONENT - 17]}-{digest}"
+        return _check_label(folder, "benchmark")
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.strategies) * self.repeats
+
+    def spec(self, strategy_index: int, repeat: int) -> RunSpec:
+        """The spec of one run: strategy ``strategy_index`` (list order), repetition ``repeat``."""
+        s = self.strategies[strategy_index]
+        return RunSpec(
+            benchmark=self.benchmark,
+            benchmark_kwargs=dict(self.benchmark_kwargs),
+            strategy=s.name,
+            strategy_kwargs=dict(s.kwargs),
+            seed=self.seed,
+            repeat=repeat,
+            max_evaluations=self.max_evaluations,
+            max_seconds=self.max_seconds,
+            n_workers=self.n_workers,
+            sync=self.sync,
+        )
+
+    def run_at(self, index: int) -> tuple[RunSpec, Path, str]:
+        """``(spec, run folder, strategy label)`` of run ``index`` (strategy-major order)."""
+        i, k = divmod(index, self.repeats)
+        label = self.strategies[i].folder
+        return self.spec(i, k), self.folder / self.bench_folder / label / f"seed-{k}", label
+
+    def iter_specs(self) -> Iterator[tuple[RunSpec, Path, str]]:
+        """``(spec, run folder, strategy label)`` of every run, strategy-major, one at a time."""
+        return (self.run_at(i) for i in range(self.n_runs))
 
     def specs(self) -> list[tuple[RunSpec, Path, str]]:
         """``(spec, run folder, strategy label)`` of every run, strategy-major."""
-        out = []
-        for s in self.strategies:
-            for k in range(self.repeats):
-                spec = RunSpec(
-                    benchmark=self.benchmark,
-                    benchmark_kwargs=dict(self.benchmark_kwargs),
-                    strategy=s.name,
-                    strategy_kwargs=dict(s.kwargs),
-                    seed=self.seed,
-                    repeat=k,
-                    max_evaluations=self.max_evaluations,
-                    max_seconds=self.max_seconds,
-                    n_workers=self.n_workers,
-                    sync=self.sync,
-                )
-                out.append((spec, self.folder / self.bench_folder / s.folder / f"seed-{k}", s.folder))
-        return out
+        return list(self.iter_specs())
 
     def identity(self) -> dict:
         """What must match for a results folder to belong to this experiment."""
@@ -189,6 +255,33 @@ class Experiment:
                 {"label": s.folder, "name": s.name, "kwargs": s.kwargs, "repeats": self.repeats} for s in self.strategies
             ],
         }
+
+
+def _check_timeout(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InvalidConfig(f"run_timeout (--run-timeout) must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_fits_in_memory(max_evaluations, max_seconds) -> None:
+    """Refuse a budget of evaluations alone whose trajectory cannot fit in this machine's memory."""
+    memory = _physical_memory()
+    if max_seconds is None and max_evaluations is not None and memory:
+        need = max_evaluations * _BYTES_PER_EVALUATION
+        if need > memory:
+            raise InvalidConfig(
+                f"max_evaluations (--max-evals) {max_evaluations:,} needs at least {need / 2**30:,.0f} GiB for the trajectory, "
+                f"this machine has {memory / 2**30:,.0f} GiB; lower it or add a time budget (--max-seconds)"
+            )
 
 
 def _claim_folder(exp: Experiment) -> None:
@@ -232,12 +325,61 @@ def _claim_folder(exp: Experiment) -> None:
     atomic_write_json(path, mine)
 
 
-def execute_and_store(spec: RunSpec, run_dir: str) -> dict:
-    """Run one spec and write its folder; returns a small status dict (picklable)."""
-    result = run(spec)
-    write_run(Path(run_dir), result)
-    s = result.summary
-    return {"run_dir": str(run_dir), "status": s["status"], "error": (s["error"] or {}).get("message")}
+def mixed_tables(folder) -> dict[str, int]:
+    """``{table fingerprint: runs}`` over the finished runs under an experiment folder when
+    they were scored against more than one version of a table; empty when consistent."""
+    seen: dict[str, int] = {}
+    for run_dir in sorted(Path(folder).glob("**/seed-*")):
+        try:
+            summary = read_summary(run_dir)
+        except BenchlabError:
+            continue
+        if summary and summary.get("status") == "ok" and summary.get("table_fingerprint"):
+            fp = str(summary["table_fingerprint"])
+            seen[fp] = seen.get(fp, 0) + 1
+    return seen if len(seen) > 1 else {}
+
+
+@contextmanager
+def _experiment_lock(folder: Path):
+    """Hold ``folder/.benchlab.lock`` (an advisory ``flock``, released when the process
+    ends, however it ends); a second ``benchlab run`` on the folder is refused."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX: no lock
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise ResultsConflict(
+                f"{folder} is in use by another benchlab run (pid {holder}); wait for it to finish "
+                f"(or stop it: kill {holder}) and re-run, or choose another --name"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _prepare(exp: Experiment) -> str | None:
+    """Build the benchmark and every strategy once, so a spec that cannot run fails before
+    anything is written; return the benchmark's table fingerprint."""
+    bench = make_benchmark(exp.benchmark, exp.benchmark_kwargs)
+    for s in exp.strategies:
+        try:
+            make_strategy(s.name, s.kwargs)
+        except BenchlabError:
+            raise
+        except Exception as exc:
+            raise InvalidConfig(f"strategy {s.name!r} with {s.kwargs}: {type(exc).__name__}: {exc}") from None
+    return table_fingerprint(bench)
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -255,18 +397,28 @@ def run_experiment(
     on_result: Callable[[dict], None] | None = None,
     scheduler: str | None = None,
     max_failures: int | None = None,
+    run_timeout: float | None = None,
 ) -> dict:
     """Run every missing run of ``exp``; return counts ``{"skipped", "done", "failed"}``.
 
     Finished runs (a ``summary.json`` with status ok) are skipped, so an interrupted
     experiment resumes where it stopped. A run whose strategy raises is recorded with its
     traceback and the others go on. ``executor`` is ``"inprocess"``, ``"process"``
-    (a spawned process pool of ``jobs`` workers) or ``"dask"`` (a Dask distributed cluster:
-    the one at ``scheduler``, an address such as ``"tcp://host:8786"``, or a temporary local
-    cluster of ``jobs`` single-threaded worker processes); all write identical files.
-    With ``max_failures`` no new run is started once that many runs have failed, and the
-    counts get ``"not_run"``: the runs left without a ``summary.json`` (runs cut off in
-    flight are among them; all are run on resume).
+    (``jobs`` spawned worker processes, at most one per run) or ``"dask"`` (a Dask
+    distributed cluster: the one at ``scheduler``, an address such as
+    ``"tcp://host:8786"``, or a temporary local cluster of ``jobs`` single-threaded worker
+    processes); all write identical files. A process worker that dies (killed, out of
+    memory, a crash in native code, ``os._exit``) fails its run with an error saying so
+    and the others go on. With ``max_failures`` no new run is started once that many runs
+    have failed, and the counts get ``"not_run"``: the runs left without a ``summary.json``
+    (runs cut off in flight are among them; all are run on resume). ``run_timeout``
+    (default ``exp.run_timeout``) limits each run's wall-clock seconds (inprocess and
+    process executors).
+
+    Before anything is written the benchmark and the strategies are built (a bad spec is
+    an :class:`InvalidConfig`); the experiment folder is then locked against a second
+    ``run_experiment`` (another process gets :class:`ResultsConflict` naming the holder),
+    and finished runs scored against another version of the benchmark's table are refused.
     """
     if max_failures is not None and (isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 1):
         raise InvalidConfig(f"max_failures (--max-failures) must be a positive integer, got {max_failures!r}")
@@ -274,104 +426,93 @@ def run_experiment(
         raise InvalidConfig(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     if scheduler is not None and executor != "dask":
         raise InvalidConfig(f"a scheduler address is for the dask executor; add --executor dask (got {executor!r})")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise InvalidConfig(f"jobs (--jobs) must be a positive integer, got {jobs!r}")
+    timeout = exp.run_timeout if run_timeout is None else _check_timeout(run_timeout)
+    if timeout is not None and executor == "dask":
+        raise InvalidConfig("--run-timeout works with --executor inprocess or process, not dask")
+    if timeout is not None and executor == "inprocess" and threading.current_thread() is not threading.main_thread():
+        raise InvalidConfig("--run-timeout with the in-process executor needs the main thread; use executor='process'")
     if executor == "dask":
         _import_distributed()  # fail before touching the results folder
-    _claim_folder(exp)
-    todo = []
+    # A remote cluster has its own store: its workers build the benchmark.
+    fingerprint = None if (executor == "dask" and scheduler) else _prepare(exp)
+    with _experiment_lock(exp.folder):
+        _claim_folder(exp)
+        todo, skipped = _scan(exp, fingerprint)
+        counts = {"skipped": skipped, "done": 0, "failed": 0}
+        if max_failures is not None:
+            counts["not_run"] = 0
+        bar = _progress(len(todo), progress, f"{exp.name}")
+
+        def _record(status: dict) -> None:
+            counts["done" if status["status"] == "ok" else "failed"] += 1
+            bar.update(1)
+            if counts["failed"]:
+                bar.set_postfix(failed=counts["failed"])
+            if on_result is not None:
+                on_result(status)
+            if max_failures is not None and counts["failed"] >= max_failures:
+                raise _StopScheduling
+
+        tasks = (exp.run_at(i)[:2] for i in todo)
+        try:
+            if executor == "dask" and (scheduler or len(todo) > 1):
+                _run_dask(list(tasks), jobs, scheduler, _record)
+            elif executor == "inprocess" or (len(todo) <= 1 and timeout is None):
+                for spec, run_dir in tasks:
+                    _record(execute_and_store(spec, str(run_dir), timeout))
+            else:
+                _run_workers(tasks, min(jobs or os.cpu_count() or 1, len(todo)), timeout, _record)
+        except _StopScheduling:
+            counts["not_run"] = sum(read_summary(exp.run_at(i)[1]) is None for i in todo)
+        finally:
+            bar.close()
+    return counts
+
+
+def _scan(exp: Experiment, fingerprint: str | None) -> tuple[list[int], int]:
+    """Indices of the runs to do and the number finished; refuse foreign or mixed runs.
+
+    Also removes the temp files of writes killed midway (run folders and experiment.json).
+    """
+    todo: list[int] = []
     skipped = 0
-    for spec, run_dir, _ in exp.specs():
+    other: dict[str, int] = {}
+    remove_stray_temps([exp.experiment_folder])
+    for i in range(exp.n_runs):
+        spec, run_dir, _ = exp.run_at(i)
         spec_file = run_dir / "spec.json"
         if spec_file.exists():
             try:
                 stored = json.loads(spec_file.read_text())
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, UnicodeDecodeError):
                 stored = None
             if stored is not None and canonical_json(stored) != spec.to_json():
                 raise ResultsConflict(
                     f"{run_dir} holds a run of another specification; choose another --name or delete {exp.folder}"
                 )
-        if is_complete(run_dir):
+        summary = read_summary(run_dir)
+        if summary is not None and summary.get("status") == "ok":
             skipped += 1
+            theirs = summary.get("table_fingerprint")
+            if fingerprint is not None and theirs is not None and theirs != fingerprint:
+                other[str(theirs)] = other.get(str(theirs), 0) + 1
         else:
-            todo.append((spec, run_dir))
-    counts = {"skipped": skipped, "done": 0, "failed": 0}
-    if max_failures is not None:
-        counts["not_run"] = 0
-    bar = _progress(len(todo), progress, f"{exp.name}")
-
-    def _record(status: dict) -> None:
-        counts["done" if status["status"] == "ok" else "failed"] += 1
-        bar.update(1)
-        if counts["failed"]:
-            bar.set_postfix(failed=counts["failed"])
-        if on_result is not None:
-            on_result(status)
-        if max_failures is not None and counts["failed"] >= max_failures:
-            raise _StopScheduling
-
-    try:
-        if executor == "dask" and (scheduler or len(todo) > 1):
-            _run_dask(todo, jobs, scheduler, _record)
-        elif executor == "inprocess" or len(todo) <= 1:
-            for spec, run_dir in todo:
-                _record(execute_and_store(spec, str(run_dir)))
-        else:
-            _run_pool(todo, jobs, _record)
-    except _StopScheduling:
-        counts["not_run"] = sum(read_summary(run_dir) is None for _, run_dir in todo)
-    finally:
-        bar.close()
-    return counts
+            todo.append(i)
+            if run_dir.is_dir():
+                remove_stray_temps([run_dir])
+    if other:
+        seen = ", ".join(f"{n} against {fp}" for fp, n in sorted(other.items()))
+        raise ResultsConflict(
+            f"{exp.experiment_folder}: finished runs were scored against another version of the table ({seen}; now "
+            f"{fingerprint}): the table was rebuilt since; choose another --name, or delete the folder to redo them all"
+        )
+    return todo, skipped
 
 
 class _StopScheduling(Exception):
     """Raised by the result callback once ``max_failures`` runs failed; executors stop."""
-
-
-def _ignore_sigint() -> None:
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-
-
-def _execute_task(task: tuple) -> dict:
-    return execute_and_store(*task)
-
-
-def _run_pool(todo: Iterable, jobs: int | None, record: Callable[[dict], None]) -> None:
-    import os
-
-    import queue
-
-    jobs = jobs or os.cpu_count() or 1
-    tasks = [(spec, str(run_dir)) for spec, run_dir in todo]
-    finished: queue.Queue = queue.Queue()
-    pool = get_context("spawn").Pool(jobs, initializer=_ignore_sigint)
-    try:
-        # At most `jobs` runs are handed to the pool at a time, so once `record` raises
-        # (Ctrl-C, or max_failures reached) no further run starts.
-        submitted = 0
-        for received in range(len(tasks)):
-            while submitted < len(tasks) and submitted - received < jobs:
-                pool.apply_async(_execute_task, (tasks[submitted],), callback=finished.put, error_callback=finished.put)
-                submitted += 1
-            while True:
-                try:
-                    status = finished.get(timeout=0.5)  # a timeout keeps Ctrl-C responsive
-                    break
-                except queue.Empty:
-                    continue
-            if isinstance(status, BaseException):
-                raise status
-            record(status)
-    except BaseException:
-        # Ctrl-C or a failure: stop at once. Finished runs are on disk (their summary.json
-        # is written last and atomically); a run cut off mid-way is simply redone on resume.
-        pool.terminate()
-        pool.join()
-        raise
-    pool.close()
-    pool.join()
 
 
 def _import_distributed():

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ._errors import UnknownName
+from ._registry import PROTOCOLS
 
 __all__ = ["Protocol", "PROTOCOLS", "register_protocol", "get_protocol", "write_text_and_csv"]
 
@@ -24,22 +24,13 @@ class Protocol:
     run: Callable[..., dict]
 
 
-PROTOCOLS: dict[str, Protocol] = {}
-
-
 def register_protocol(protocol: Protocol) -> Protocol:
-    PROTOCOLS[protocol.name] = protocol
-    return protocol
+    """Make ``benchlab reproduce NAME`` know a protocol; a name taken by another one is an error."""
+    return PROTOCOLS.add(protocol.name, protocol)
 
 
 def get_protocol(name: str) -> Protocol:
-    from ._registry import BENCHMARKS
-
-    BENCHMARKS.names()  # importing the benchmarks registers their protocols
-    try:
-        return PROTOCOLS[name]
-    except KeyError:
-        raise UnknownName(f"unknown protocol {name!r}; known: {', '.join(sorted(PROTOCOLS)) or 'none'}") from None
+    return PROTOCOLS.get(name)
 
 
 def write_text_and_csv(folder: Path, stem: str, text: str, rows: list[dict]) -> tuple[Path, Path]:

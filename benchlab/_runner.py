@@ -62,12 +62,20 @@ class RunResult:
     summary: dict
 
 
+_ROW = ("trial", "arch", "fidelity", "resume", "worker", "start", "end", "cost", "value", "metrics")
+
+
 class _Recorder:
-    __slots__ = ("trial", "arch", "fidelity", "resume", "worker", "start", "end", "cost", "value", "metrics")
+    """The trajectory, one row per told result in finish order, kept flat (ten fields per
+    row, one list append per result); :meth:`column` reads one field of every row."""
+
+    __slots__ = ("flat",)
 
     def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, [])
+        self.flat: list = []
+
+    def column(self, name: str) -> list:
+        return self.flat[_ROW.index(name) :: len(_ROW)]
 
 
 def _bad_cost(bench: Benchmark, trial, ev) -> None:
@@ -99,145 +107,73 @@ def _charged(trial, ev: Evaluation) -> Evaluation:
 
 
 def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _Recorder, objective: str) -> str:
-    """Drive ask/evaluate/tell until the budget ends; return why it stopped."""
+    """Drive ask/evaluate/tell until the budget ends; return why it stopped.
+
+    One loop for every mode: ``n_workers`` workers on a simulated clock. Each free worker
+    (lowest id first) starts the next asked trial at the current time: as soon as it is
+    free (asynchronous), or, with ``spec.sync``, only when the whole previous batch has
+    finished, so every batch starts at the latest end of the one before. Results are told
+    in order of simulated finish time (ties: ask order); one worker is the sequential case,
+    the same in both modes.
+
+    Budget rule: no trial starts once ``max_evaluations`` have started or the clock has
+    reached ``max_seconds``; a result that would finish after ``max_seconds`` is not
+    observed, nor is any later one. When ``ask`` returns None, asynchronous runs ask again
+    after the next result and stop when nothing is running; synchronous runs stop after
+    the current batch.
+
+    Every told result is recorded in ``rec`` before ``tell`` (a tell that raises loses no
+    result).
+    """
     max_evals = spec.max_evaluations if spec.max_evaluations is not None else math.inf
     max_seconds = spec.max_seconds if spec.max_seconds is not None else math.inf
     ask, tell, evaluate = strategy.ask, strategy.tell, bench.evaluate
-    r_trial, r_arch, r_fid, r_worker = rec.trial.append, rec.arch.append, rec.fidelity.append, rec.worker.append
-    r_resume = rec.resume.append
-    r_metrics = rec.metrics.append if len(bench.objectives) > 1 else None
-    r_start, r_end, r_cost, r_value = rec.start.append, rec.end.append, rec.cost.append, rec.value.append
+    record = rec.flat.extend
+    keep_metrics = len(bench.objectives) > 1
+    sync = bool(spec.sync)
+    heappush, heappop = heapq.heappush, heapq.heappop
     nan, inf = math.nan, math.inf
+    running: list = []  # heap of (end, ask order, worker, start, trial, evaluation)
+    free = list(range(spec.n_workers))  # heap of idle workers: the lowest starts next
     clock = 0.0
     started = 0
-    if spec.n_workers == 1:
-        while started < max_evals and clock < max_seconds:
-            trial = ask()
-            if trial is None:
-                return "exhausted"
-            ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
-            if trial.resume_from is not None:
-                ev = _continued(bench, trial, ev)
-            ev = _charged(trial, ev)
-            if not 0.0 <= ev.cost < inf:
-                _bad_cost(bench, trial, ev)
-            if clock + ev.cost > max_seconds:
-                return "max_seconds"  # it would finish after the budget: not observed
-            started += 1
-            start = clock
-            clock += ev.cost
-            r_trial(trial.id)  # recorded before tell: a tell that raises loses no result
-            r_arch(trial.arch)
-            r_fid(ev.fidelity)
-            r_resume(trial.resume_from)
-            r_worker(0)
-            r_start(start)
-            r_end(clock)
-            r_cost(ev.cost)
-            r_value(ev.metrics.get(objective, nan))
-            if r_metrics is not None:
-                r_metrics(ev.metrics)
-            tell(trial, ev)
-        return "max_evaluations" if started >= max_evals else "max_seconds"
-
-    if spec.sync:
-        return _sync_loop(strategy, bench, spec, bench_rng, rec, objective, max_evals, max_seconds)
-
-    running: list = []
-    free = list(range(spec.n_workers))
-    seq = 0
-    reason = "exhausted"
+    reason = None
     while True:
-        while free:
-            if started >= max_evals:
-                reason = "max_evaluations"
-                break
-            if clock >= max_seconds:
-                reason = "max_seconds"
-                break
-            trial = ask()
-            if trial is None:
-                reason = "exhausted"
-                break
-            ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
-            if trial.resume_from is not None:
-                ev = _continued(bench, trial, ev)
-            ev = _charged(trial, ev)
-            if not 0.0 <= ev.cost < inf:
-                _bad_cost(bench, trial, ev)
-            worker = heapq.heappop(free)
-            heapq.heappush(running, (clock + ev.cost, seq, worker, clock, trial, ev))
-            seq += 1
-            started += 1
+        # start trials on the free workers (synchronous: only between batches)
+        if not sync or not (running or reason):
+            while free:
+                if started >= max_evals:
+                    reason = "max_evaluations"
+                    break
+                if clock >= max_seconds:
+                    reason = "max_seconds"
+                    break
+                trial = ask()
+                if trial is None:
+                    reason = "exhausted"
+                    break
+                ev = evaluate(trial.arch, trial.fidelity, rng=bench_rng)
+                if trial.resume_from is not None:
+                    ev = _continued(bench, trial, ev)
+                if trial.cost is not None:
+                    ev = _charged(trial, ev)
+                cost = ev.cost
+                if not 0.0 <= cost < inf:
+                    _bad_cost(bench, trial, ev)
+                heappush(running, (clock + cost, started, heappop(free), clock, trial, ev))
+                started += 1
         if not running:
             return reason
-        end, _, worker, start, trial, ev = heapq.heappop(running)
+        # the next result to finish
+        end, _, worker, start, trial, ev = heappop(running)
         if end > max_seconds:
             return "max_seconds"  # this and every later result finish after the budget
         clock = end
-        heapq.heappush(free, worker)
-        r_trial(trial.id)
-        r_arch(trial.arch)
-        r_fid(ev.fidelity)
-        r_resume(trial.resume_from)
-        r_worker(worker)
-        r_start(start)
-        r_end(end)
-        r_cost(ev.cost)
-        r_value(ev.metrics.get(objective, nan))
-        if r_metrics is not None:
-            r_metrics(ev.metrics)
+        heappush(free, worker)
+        metrics = ev.metrics
+        record((trial.id, trial.arch, ev.fidelity, trial.resume_from, worker, start, end, ev.cost,
+                metrics.get(objective, nan), metrics if keep_metrics else None))  # fmt: skip
         tell(trial, ev)
-
-
-def _sync_loop(strategy, bench, spec, bench_rng, rec: _Recorder, objective: str, max_evals, max_seconds) -> str:
-    """Synchronous batches: workers 0..N-1 start N trials at ``clock``; the next batch starts
-    at the latest end of this one. Results are told in finish order (ties: ask order)."""
-    clock = 0.0
-    started = 0
-    nan, inf = math.nan, math.inf
-    while True:
-        batch = []
-        reason = None
-        for worker in range(spec.n_workers):
-            if started >= max_evals:
-                reason = "max_evaluations"
-                break
-            if clock >= max_seconds:
-                reason = "max_seconds"
-                break
-            trial = strategy.ask()
-            if trial is None:
-                reason = "exhausted"
-                break
-            ev = bench.evaluate(trial.arch, trial.fidelity, rng=bench_rng)
-            if trial.resume_from is not None:
-                ev = _continued(bench, trial, ev)
-            ev = _charged(trial, ev)
-            if not 0.0 <= ev.cost < inf:
-                _bad_cost(bench, trial, ev)
-            batch.append((clock + ev.cost, worker, trial, ev))
-            started += 1
-        batch.sort(key=lambda item: (item[0], item[1]))
-        for end, worker, trial, ev in batch:
-            if end > max_seconds:
-                return "max_seconds"  # this and every later result finish after the budget
-            rec.trial.append(trial.id)
-            rec.arch.append(trial.arch)
-            rec.fidelity.append(ev.fidelity)
-            rec.resume.append(trial.resume_from)
-            rec.worker.append(worker)
-            rec.start.append(clock)
-            rec.end.append(end)
-            rec.cost.append(ev.cost)
-            rec.value.append(ev.metrics.get(objective, nan))
-            if len(bench.objectives) > 1:
-                rec.metrics.append(ev.metrics)
-            strategy.tell(trial, ev)
-        if batch:
-            clock = batch[-1][0]
-        if reason is not None:
-            return reason
 
 
 def _incumbents(values: np.ndarray, sign: float, fidelity: np.ndarray | None = None) -> np.ndarray:
@@ -297,28 +233,29 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
         error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
     wall = time.perf_counter() - t0
 
-    values = np.asarray(rec.value, dtype=np.float64)
-    fid = [math.nan if f is None else float(f) for f in rec.fidelity]
+    r_arch, r_end = rec.column("arch"), rec.column("end")
+    values = np.asarray(rec.column("value"), dtype=np.float64)
+    fid = [math.nan if f is None else float(f) for f in rec.column("fidelity")]
     inc = _incumbents(values, objective.sign, np.asarray(fid, dtype=np.float64))
     unique_inc = {}
     for i in np.unique(inc).tolist():
-        unique_inc[i] = bench.report(rec.arch[i])[report_metric]
+        unique_inc[i] = bench.report(r_arch[i])[report_metric]
     inc_test = np.array([unique_inc[i] for i in inc.tolist()], dtype=np.float64)
     optimum = bench.optimum(report_metric)
     regret = objective.sign * (optimum - inc_test)
     to_str = bench.space.to_str
-    arch_str = [to_str(a) for a in rec.arch]
-    resume = [math.nan if f is None else float(f) for f in rec.resume]
+    arch_str = [to_str(a) for a in r_arch]
+    resume = [math.nan if f is None else float(f) for f in rec.column("resume")]
     columns = {
         "eval": np.arange(1, values.size + 1, dtype=np.int64),
-        "trial": np.asarray(rec.trial, dtype=np.int64),
+        "trial": np.asarray(rec.column("trial"), dtype=np.int64),
         "arch": arch_str,
         "fidelity": np.asarray(fid, dtype=np.float64),
         "resume_from": np.asarray(resume, dtype=np.float64),
-        "worker": np.asarray(rec.worker, dtype=np.int64),
-        "start": np.asarray(rec.start, dtype=np.float64),
-        "end": np.asarray(rec.end, dtype=np.float64),
-        "cost": np.asarray(rec.cost, dtype=np.float64),
+        "worker": np.asarray(rec.column("worker"), dtype=np.int64),
+        "start": np.asarray(rec.column("start"), dtype=np.float64),
+        "end": np.asarray(r_end, dtype=np.float64),
+        "cost": np.asarray(rec.column("cost"), dtype=np.float64),
         "value": values,
         "incumbent": [arch_str[i] for i in inc.tolist()],
         "incumbent_value": values[inc] if values.size else values,
@@ -326,7 +263,7 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
         "regret": regret,
     }
     for obj in bench.objectives[1:]:  # multi-objective runs: every objective, for Pareto fronts and hypervolume
-        columns[f"objective:{obj.name}"] = np.asarray([m.get(obj.name, math.nan) for m in rec.metrics], dtype=np.float64)
+        columns[f"objective:{obj.name}"] = np.asarray([m.get(obj.name, math.nan) for m in rec.column("metrics")], dtype=np.float64)
     final = None
     if values.size:
         last = int(inc[-1])
@@ -335,7 +272,7 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
             "incumbent_value": float(values[last]),
             "test": float(inc_test[-1]),
             "regret": float(regret[-1]),
-            "report": bench.report(rec.arch[last]),
+            "report": bench.report(r_arch[last]),
         }
     try:
         strategy_stats = strat.stats()
@@ -361,7 +298,7 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
         "optimum": optimum,
         "stop_reason": reason,
         "n_evaluations": int(values.size),
-        "simulated_time": float(rec.end[-1]) if rec.end else 0.0,
+        "simulated_time": float(r_end[-1]) if r_end else 0.0,
         "final": final,
         "recommended": recommended,
         "wall_time_s": wall,

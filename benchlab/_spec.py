@@ -10,7 +10,10 @@ from typing import Any
 
 from ._errors import InvalidConfig
 
-__all__ = ["RunSpec", "canonical_json"]
+__all__ = ["RunSpec", "canonical_json", "MAX_WORKERS", "MAX_EVALUATIONS"]
+
+MAX_WORKERS = 1_000_000  # simulated workers per run: each is a slot held in memory
+MAX_EVALUATIONS = 2**53  # beyond it JSON readers lose integer precision
 
 
 def canonical_json(obj: Any) -> str:
@@ -61,14 +64,16 @@ class RunSpec:
             raise InvalidConfig(f"seed and repeat must be >= 0, got seed={self.seed}, repeat={self.repeat}")
         if not isinstance(self.sync, bool):
             raise InvalidConfig(f"sync must be true or false, got {self.sync!r}")
-        if self.n_workers < 1:
-            raise InvalidConfig(f"n_workers must be >= 1, got {self.n_workers}")
+        if not 1 <= self.n_workers <= MAX_WORKERS:
+            raise InvalidConfig(f"n_workers (--workers) must be from 1 to {MAX_WORKERS:,}, got {self.n_workers}")
         if self.max_evaluations is None and self.max_seconds is None:
             raise InvalidConfig("a run needs a budget: set max_evaluations (--max-evals) and/or max_seconds (--max-seconds)")
         if self.max_evaluations is not None and (
-            isinstance(self.max_evaluations, bool) or not isinstance(self.max_evaluations, int) or self.max_evaluations < 1
+            isinstance(self.max_evaluations, bool)
+            or not isinstance(self.max_evaluations, int)
+            or not 1 <= self.max_evaluations <= MAX_EVALUATIONS
         ):
-            raise InvalidConfig(f"max_evaluations must be a positive integer, got {self.max_evaluations!r}")
+            raise InvalidConfig(f"max_evaluations must be an integer from 1 to 2**53, got {self.max_evaluations!r}")
         if self.max_seconds is not None and (
             isinstance(self.max_seconds, bool)
             or not isinstance(self.max_seconds, (int, float))

@@ -3,6 +3,8 @@
 Each run folder holds ``spec.json``, ``trials.parquet`` and ``summary.json``; the summary
 is written last and atomically (temp file + ``os.replace``), so a folder without it is an
 incomplete run that ``resume`` re-runs. Trials files are byte-identical for the same spec.
+A write killed midway leaves a hidden ``.<name>.<pid>.*.tmp`` file; :func:`remove_stray_temps`
+(called by every experiment run) deletes those whose process is gone.
 """
 
 from __future__ import annotations
@@ -18,7 +20,17 @@ import numpy as np
 
 from ._errors import DataError
 
-__all__ = ["write_run", "read_summary", "read_trials", "read_trial_columns", "is_complete", "atomic_write_bytes", "atomic_write_json"]
+__all__ = [
+    "write_run",
+    "write_failed_run",
+    "read_summary",
+    "read_trials",
+    "read_trial_columns",
+    "is_complete",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "remove_stray_temps",
+]
 
 SPEC_FILE = "spec.json"
 TRIALS_FILE = "trials.parquet"
@@ -42,7 +54,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
@@ -54,6 +66,42 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def remove_stray_temps(folders) -> int:
+    """Delete the temp files of killed writes (``.<name>.<pid>.*.tmp`` of a dead ``pid``) in
+    ``folders``; return how many. Temp files of live processes are left alone."""
+    removed = 0
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if not (name.startswith(".") and name.endswith(".tmp")):
+                continue
+            parts = name[:-4].split(".")
+            pids = [int(x) for x in parts[2:] if x.isascii() and x.isdigit()]
+            if pids and (pids[0] == os.getpid() or _pid_alive(pids[0])):
+                continue
+            try:
+                if entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+                    removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 def _jsonable(obj: Any) -> Any:
@@ -93,6 +141,29 @@ def write_run(run_dir: Path, result) -> None:
     atomic_write_json(run_dir / SUMMARY_FILE, result.summary)
 
 
+def write_failed_run(run_dir: Path, spec, error_type: str, message: str, extra: dict | None = None) -> dict:
+    """Record a run that produced no result (its process died or ran out of time).
+
+    Writes ``spec.json`` and a ``summary.json`` with ``status: "error"``, so the report lists
+    it among the failed runs and a re-run redoes it; returns the summary.
+    """
+    run_dir = Path(run_dir)
+    summary = {
+        "status": "error",
+        "run_id": spec.run_id,
+        "spec": spec.to_dict(),
+        "stop_reason": "error",
+        "n_evaluations": 0,
+        "final": None,
+        "error": {"type": error_type, "message": message, "traceback": ""},
+        **(extra or {}),
+    }
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(run_dir / SPEC_FILE, spec.to_dict())
+    atomic_write_json(run_dir / SUMMARY_FILE, summary)
+    return summary
+
+
 def read_summary(run_dir: Path) -> dict | None:
     """The run's summary, or None when the run is incomplete (no summary yet)."""
     path = Path(run_dir) / SUMMARY_FILE
@@ -101,9 +172,12 @@ def read_summary(run_dir: Path) -> dict | None:
     except FileNotFoundError:
         return None
     try:
-        return json.loads(text)
+        summary = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{path} is corrupt ({exc}); delete it and re-run the experiment to redo that run") from None
+    if not isinstance(summary, dict):
+        raise DataError(f"{path} does not hold a JSON object; delete it and re-run the experiment to redo that run")
+    return summary
 
 
 def is_complete(run_dir: Path) -> bool:

@@ -1,6 +1,6 @@
 """Measure NAS-Bench-101 in benchlab: cold-process load of a full-size table, import speed, CRC speed.
 
-Usage: python scripts/bench_nb101.py [--root DIR] [--cells N] [--records N]
+Usage: python scripts/bench_nb101.py [--root DIR] [--cells N] [--records N] | --enumerate [--write-cells]
 
 1. Writes a synthetic table with the full official layout (423,624 cells, 4/12/36/108
    epochs x 3 runs, halfway columns; random hashes plus a few real cells) under
@@ -12,6 +12,11 @@ Usage: python scripts/bench_nb101.py [--root DIR] [--cells N] [--records N]
    prints records/s and MB/s, extrapolated to the official files (1,270,872 and 5,083,488
    records).
 3. CRC-32C throughput of the numpy backend (and the native one when installed).
+
+``--enumerate``: instead, enumerate the whole NB101 space (423,624 cells,
+``benchmarks/nb101/_enumerate.py``) in a fresh process and print its wall time and peak
+resident memory; with ``--write-cells`` also rewrite the committed compact form
+``benchmarks/nb101/nb101_cells.npz`` from that enumeration.
 
 Prints figures; asserts nothing. The issue's acceptance: < 1 s and < 300 MB for step 1.
 """
@@ -62,12 +67,43 @@ def cold_figures(data_dir: Path, arch: tuple, repeats: int = 5) -> list[list[flo
     return out
 
 
+ENUMERATE = """
+import resource, sys, time
+t0 = time.perf_counter()
+from benchlab.benchmarks.nb101 import enumerate_cells
+cells = enumerate_cells()
+t1 = time.perf_counter()
+if sys.argv[1] == "write":
+    from benchlab.benchmarks.nb101._cells import CELLS_FILE, load_cells, save_cells
+    save_cells(cells)
+    load_cells()  # checks the written file
+try:
+    rss = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")][0] / 1024
+except (OSError, IndexError):
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(len(cells["hash"]), t1 - t0, rss)
+"""
+
+
+def enumerate_figures(write: bool) -> None:
+    res = subprocess.run([sys.executable, "-c", ENUMERATE, "write" if write else "time"], capture_output=True,
+                         text=True, check=True, cwd=ROOT)  # fmt: skip
+    n, seconds, rss = res.stdout.split()
+    print(f"NB101 enumeration: {int(n):,} cells in {float(seconds):.1f} s, peak RSS {float(rss):.0f} MB"
+          + (" (benchmarks/nb101/nb101_cells.npz rewritten and checked)" if write else ""))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--enumerate", action="store_true", help="time the enumeration of the NB101 space instead")
+    ap.add_argument("--write-cells", action="store_true", help="with --enumerate: rewrite benchmarks/nb101/nb101_cells.npz")
     ap.add_argument("--root", type=Path, default=None, help="data folder for the synthetic table (default: a temp dir)")
     ap.add_argument("--cells", type=int, default=423_624, help="rows of the synthetic table")
     ap.add_argument("--records", type=int, default=60_000, help="training runs in the synthetic .tfrecord")
     args = ap.parse_args()
+    if args.enumerate or args.write_cells:
+        enumerate_figures(args.write_cells)
+        return
     import _fixtures_nb101 as F
 
     from benchlab.benchmarks.nb101 import import_nb101

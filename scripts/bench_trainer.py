@@ -8,9 +8,9 @@ images per second of training (augmentation + forward + backward + update):
   CPU (what torchvision's ``RandomCrop(pad) + RandomHorizontalFlip + ToTensor + Normalize``
   do; torchvision itself is not needed), ``--workers`` loader processes, its default
   RMSprop optimizer and gradient clipping at 5;
-* ``ours/their-net``: benchlab's loop (``benchlab.live.images_per_second``) on the same
+* ``ours/their-net``: benchlab's loop (``benchlab.nn.images_per_second``) on the same
   ``nasbench_pytorch`` network, isolating the loop;
-* ``ours/our-net``: benchlab's loop on ``benchlab.live.NB101Network``.
+* ``ours/our-net``: benchlab's loop on ``benchlab.nn.NB101Network``.
 
 benchlab's loop runs with the NB101 recipe (RMSprop) and ``grad_clip=5`` for the same
 work per step, ``deterministic=False`` (cuDNN autotuning on CUDA), bf16 autocast and
@@ -101,13 +101,13 @@ def main() -> None:
     from nasbench_pytorch import trainer as nb_trainer
     from nasbench_pytorch.model import Network as NBNetwork
 
-    from benchlab.live import (
+    from benchlab.nn import (
         NB101_RECIPE,
         NB101Network,
         images_per_second,
         load_dataset,
+        resolve_device,
     )
-    from benchlab.live._trainer import resolve_device
 
     device = resolve_device(args.device)
     data = load_dataset(args.data)

@@ -16,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from benchlab import CategoricalSpace, InvalidConfig, Strategy, register_strategy
+from benchlab.ext import Param
 
 from ._mlp import MLPEnsemble
 
@@ -103,6 +104,25 @@ class Bananas(Strategy):
         {"num_layers": 3, "epochs": 20},
         {"num_layers": 2, "epochs": 5, "k": 1, "acquisition": "ucb", "edit_prob": None},
     ]
+
+    parameters = {
+        "num_init": Param(int, low=1, doc="random architectures before the model is used"),
+        "k": Param(int, low=1, doc="architectures proposed per model fit"),
+        "num_candidates": Param(int, low=1, doc="mutated candidates scored per iteration"),
+        "num_arches_to_mutate": Param(int, low=1, doc="best architectures the candidates are mutated from"),
+        "edit_prob": Param(float, low=0, high=1, low_open=True, none=True,
+                           doc="per-decision mutation probability (None: the space's own mutate)"),
+        "num_ensemble": Param(int, low=1, doc="networks in the ensemble"),
+        "num_layers": Param(int, low=0, doc="hidden layers per network"),
+        "layer_width": Param(int, low=1, doc="units per hidden layer"),
+        "epochs": Param(int, low=1, doc="training epochs per network and fit"),
+        "batch_size": Param(int, low=1, doc="minibatch size"),
+        "lr": Param(float, low=0, doc="Adam learning rate"),
+        "loss": Param(str, choices=("mae", "mse"), doc="training loss"),
+        "acquisition": Param(str, choices=("its", "ucb"), doc="independent Thompson sampling or UCB"),
+        "explore_factor": Param(float, low=0, doc="UCB weight of the ensemble standard deviation"),
+        "encoding": Param(str, doc="space.encode encoding (path falls back to onehot where absent)"),
+    }
 
     def __init__(
         self,

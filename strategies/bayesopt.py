@@ -14,9 +14,9 @@ import time
 import warnings
 
 import numpy as np
-from scipy.special import ndtr
 
 from benchlab import InvalidConfig, Strategy, register_strategy
+from benchlab.ext import Param
 
 from .local_search import sample_unproposed
 
@@ -47,6 +47,8 @@ def expected_improvement(mean, std, best: float, xi: float = 0.0) -> np.ndarray:
     ``EI = (mean - best - xi) * Phi(z) + std * phi(z)`` with ``z = (mean - best - xi) / std``;
     where ``std == 0`` it is ``max(mean - best - xi, 0)``. Arrays of float64.
     """
+    from scipy.special import ndtr  # scipy loads when a GP is used, not when benchlab starts
+
     mean = np.asarray(mean, dtype=np.float64)
     std = np.asarray(std, dtype=np.float64)
     imp = mean - best - xi
@@ -105,6 +107,15 @@ class GPBayesOpt(Strategy):
     description = "GP Bayesian optimisation with expected improvement (onehot/path encodings, kriging believer)"
     tags = frozenset({"exhaustive", "model_based"})
 
+    parameters = {
+        "encoding": Param(str, choices=_ENCODINGS, doc="feature vector of an architecture for the GP"),
+        "num_init": Param(int, low=1, doc="uniformly random architectures before the first GP fit"),
+        "num_candidates": Param(int, low=1, doc="unproposed candidates scored by EI per ask"),
+        "kernel": Param(str, choices=_KERNELS, doc="Matern 5/2 or RBF covariance"),
+        "n_restarts_optimizer": Param(int, low=0, doc="extra restarts of the kernel hyper-parameter fit"),
+        "refit_growth": Param(float, low=0, doc="re-optimise the kernel when the data grew by this fraction"),
+    }
+
     def __init__(
         self,
         encoding: str = "onehot",
@@ -144,6 +155,7 @@ class GPBayesOpt(Strategy):
         if vec.ndim != 1 or vec.size == 0:
             raise InvalidConfig(f"gp_bo: space.encode(arch, {self.encoding!r}) must give a non-empty vector, got shape {vec.shape}")
         self._dim = vec.size
+        import scipy.special  # noqa: F401  (loaded in setup, so no timed ask pays for it)
         import sklearn.gaussian_process  # noqa: F401  (imported here, once, so no ask pays for it)
 
         self._enc: dict = {}  # arch -> encoding (cache)

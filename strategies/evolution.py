@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 from benchlab import InvalidConfig, Strategy, register_strategy
+from benchlab.ext import Param
 
 __all__ = ["RegularizedEvolution"]
 
@@ -23,6 +24,11 @@ class RegularizedEvolution(Strategy):
     """
 
     description = "aging evolution with tournament selection (Real et al. 2019); NB201 defaults P=10, S=3"
+
+    parameters = {
+        "population_size": Param(int, low=1, doc="P, members kept (oldest dies first); NB201 paper: 10"),
+        "sample_size": Param(int, low=1, doc="S, tournament size (<= population_size); NB201 paper: 3"),
+    }
 
     def __init__(self, population_size: int = 10, sample_size: int = 3) -> None:
         self.population_size = population_size

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from benchlab import InvalidConfig, Strategy, register_strategy
+from benchlab.ext import Param
 
 __all__ = ["LocalSearch"]
 
@@ -76,6 +77,12 @@ class LocalSearch(Strategy):
     description = "local search with random restarts (White et al., UAI 2021); first improvement, num_init=10"
     tags = frozenset({"exhaustive"})
     conformance_cases = ({}, {"first_improvement": False}, {"restart": "best"})
+
+    parameters = {
+        "num_init": Param(int, low=1, doc="random architectures before climbing (naszilla DEFAULT_NUM_INIT)"),
+        "first_improvement": Param(bool, doc="move to the first improving neighbour (False: best of the full neighbourhood)"),
+        "restart": Param(str, choices=_RESTARTS, doc="at a local optimum: fresh random start or the best unvisited point"),
+    }
 
     def __init__(self, num_init: int = 10, first_improvement: bool = True, restart: str = "random") -> None:
         self.num_init = num_init

@@ -57,6 +57,7 @@ from collections import deque
 import numpy as np
 
 from benchlab import InvalidConfig, Strategy, register_strategy
+from benchlab.ext import Param
 
 from ._kde import CategoricalKDE
 from ._valid import categorical_view, is_valid
@@ -111,6 +112,14 @@ class _MultiFidelity(Strategy):
     """Shared machinery: fidelity-axis checks, rungs, per-fidelity incumbents."""
 
     tags = frozenset({"multi_fidelity"})
+
+    parameters = {
+        "eta": Param(float, low=1, low_open=True, doc="reduction factor between rungs"),
+        "min_fidelity": Param(float, low=0, low_open=True, none=True, doc="lowest rung (None: the axis minimum)"),
+        "max_fidelity": Param(float, low=0, low_open=True, none=True, doc="highest rung (None: the axis maximum)"),
+        "continue_training": Param(bool, doc="promotions continue from the lower rung, charged the difference"),
+        "rung_fidelities": Param(list, none=True, doc="explicit non-decreasing rungs instead of min/max_fidelity"),
+    }
 
     def _check_axis(self) -> None:
         name = self.name
@@ -245,6 +254,8 @@ class SuccessiveHalving(_SynchronousSH):
 
     description = "synchronous successive halving (Jamieson & Talwalkar 2016), eta=3"
 
+    parameters = {"n_configs": Param(int, low=1, none=True, doc="architectures per bracket at the lowest rung")}
+
     def __init__(self, eta: float = 3, min_fidelity=None, max_fidelity=None, n_configs=None,
                  continue_training: bool = True, rung_fidelities=None) -> None:  # fmt: skip
         self.eta = eta
@@ -354,6 +365,15 @@ class BOHB(Hyperband):
     """
 
     description = "BOHB (Falkner et al. 2018): Hyperband + TPE-style categorical KDE, hpbandster defaults"
+
+    parameters = {
+        "min_points_in_model": Param(int, low=1, none=True, doc="N_min (None: number of decisions + 1)"),
+        "top_n_percent": Param(float, low=0, high=100, low_open=True, high_open=True, doc="percent of results in the good KDE"),
+        "num_samples": Param(int, low=1, doc="candidates drawn from the good KDE per model-based draw"),
+        "random_fraction": Param(float, low=0, high=1, doc="fraction of uniformly random new architectures"),
+        "bandwidth_factor": Param(float, low=0, low_open=True, doc="sampling bandwidths are this multiple of the KDE's"),
+        "min_bandwidth": Param(float, low=0, high=1, high_open=True, doc="lower bound of every KDE bandwidth"),
+    }
 
     def __init__(self, eta: float = 3, min_fidelity=None, max_fidelity=None, continue_training: bool = True,
                  rung_fidelities=None, min_points_in_model=None, top_n_percent: float = 15, num_samples: int = 64,

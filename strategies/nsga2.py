@@ -27,6 +27,7 @@ from benchlab import (
     Strategy,
     register_strategy,
 )
+from benchlab.ext import Param
 
 from .random_search import RandomSearch
 
@@ -186,6 +187,12 @@ class NSGA2(_ParetoArchive, Strategy):
 
     description = "NSGA-II (Deb et al. 2002), steady-state/asynchronous, uniform crossover + mutation; N=50"
     tags = frozenset({"multi_objective"})
+
+    parameters = {
+        "population_size": Param(int, low=2, doc="population size N"),
+        "crossover_prob": Param(float, low=0, high=1, doc="probability of uniform crossover per child"),
+        "mutation_prob": Param(float, low=0, high=1, doc="probability of mutating a child"),
+    }
 
     def __init__(self, population_size: int = 50, crossover_prob: float = 0.9, mutation_prob: float = 1.0) -> None:
         self.population_size = population_size

@@ -8,7 +8,7 @@ never see the table. ``recommend()`` is the last derived cell (what the method i
 returns), not the best one by the table's validation accuracy.
 
 The search trains live networks (torch, imported in ``setup``) on ``dataset`` from
-:mod:`benchlab.live` -- never on CIFAR unless you have it: the default is Fashion-MNIST,
+:mod:`benchlab.nn` -- never on CIFAR unless you have it: the default is Fashion-MNIST,
 and tests use scikit-learn's 8x8 digits. Weights train on the train split, architecture
 parameters / rewards use the valid split, the test split is never read.
 
@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import benchlab.nn
 from benchlab import InvalidConfig, Strategy, register_strategy
+from benchlab.ext import Param
 
 __all__ = ["ENAS", "GDAS", "RSPS", "DartsV1", "DartsV2"]
-
-_NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 
 
 def _torch_available() -> bool:
@@ -48,6 +48,30 @@ def _torch_available() -> bool:
         return False
 
 
+#: Declarations shared by every weight-sharing strategy (defaults differ per method).
+_COMMON_PARAMS = {
+    "dataset": Param(str, doc="live dataset the supernet trains on (benchlab.nn.load_dataset: fashion-mnist, digits, ...)"),
+    "C": Param(int, low=1, doc="supernet channels of the first stage (NB201: 16)"),
+    "N": Param(int, low=1, doc="cells per stage (NB201: 5)"),
+    "batch_size": Param(int, low=1, doc="mini-batch size of the train and valid batches"),
+    "epochs": Param(float, low=0, low_open=True, doc="length of the cosine LR schedule, in epochs of the train split"),
+    "steps_per_ask": Param(int, low=0, none=True, doc="search iterations per ask; null = one epoch of the train split"),
+    "lr": Param(float, low=0, low_open=True, doc="peak learning rate of the weights' SGD"),
+    "lr_min": Param(float, low=0, doc="final learning rate of the cosine schedule"),
+    "momentum": Param(float, low=0, high=1, doc="SGD momentum"),
+    "nesterov": Param(bool, doc="Nesterov momentum"),
+    "weight_decay": Param(float, low=0, doc="L2 weight decay of the weights"),
+    "grad_clip": Param(float, low=0, low_open=True, doc="maximum global gradient norm"),
+    "track_running_stats": Param(bool, doc="BatchNorm running statistics in the search cells (NB201 scripts: true)"),
+    "device": Param(str, doc="'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:1', ..."),
+    "cost": Param(str, choices=("seconds", "steps"), doc="trial cost: measured seconds or deterministic iterations"),
+}
+_ARCH_PARAMS = {
+    "arch_lr": Param(float, low=0, low_open=True, doc="Adam learning rate of the architecture parameters"),
+    "arch_weight_decay": Param(float, low=0, doc="weight decay of the architecture parameters"),
+}
+
+
 class _OneShot(Strategy):
     """Common plumbing of the weight-sharing strategies (see the module docstring)."""
 
@@ -56,23 +80,15 @@ class _OneShot(Strategy):
     # to train: these strategies opt out, and tests/test_oneshot.py checks determinism,
     # pickling mid-run, the global RNGs and the harness on the NB201 space instead.
     conformance_cases: list = []
-    _engine = ""  # "module:Class" of benchlab.oneshot
+    _engine = ""  # the search engine's name in benchlab.nn
 
     def _engine_params(self) -> dict:
         return dict(self.get_params())
 
     def _check(self) -> None:
-        space = self.space
-        decisions = getattr(space, "_decisions", None)
-        if (
-            decisions is None
-            or len(decisions) != 6
-            or any(tuple(opts) != _NB201_OPS for _, opts in decisions)
-        ):
-            raise InvalidConfig(
-                f"{self.name}: searches the NAS-Bench-201 cell (6 edges x {', '.join(_NB201_OPS)}); space "
-                f"{getattr(space, 'name', space)!r} is not it; run it on --benchmark nb201"
-            )
+        options = benchlab.nn.nb201_edge_options(self.space, self.name)
+        # engine op id (benchlab.nn.NB201_OPS order) -> the space's option index, per edge
+        self._to_space = [tuple(opts.index(op) for op in benchlab.nn.NB201_OPS) for opts in options]
         for key in ("C", "N", "batch_size"):
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -88,11 +104,8 @@ class _OneShot(Strategy):
     def _setup(self) -> None:
         self._check()
         if not _torch_available():
-            raise InvalidConfig(f"{self.name} trains a supernet and needs torch: `pip install benchlab[torch]` (or torch)")
-        import importlib
-
-        module, cls = self._engine.split(":")
-        engine_cls = getattr(importlib.import_module(f"benchlab.oneshot.{module}"), cls)
+            raise InvalidConfig(f"{self.name} trains a supernet and needs torch: `pip install benchlab[train]` (or torch)")
+        engine_cls = getattr(benchlab.nn, self._engine)
         seed = int(self.rng.generator.integers(0, 2**62))
         self._search = engine_cls(self._engine_params(), seed)
         self._steps_per_ask = self.steps_per_ask if self.steps_per_ask is not None else self._search.train_batches.per_epoch
@@ -101,7 +114,8 @@ class _OneShot(Strategy):
     def ask(self):
         engine = self._search
         seconds = engine.search(self._steps_per_ask)
-        arch, derive_s = engine.timed_propose()
+        cell, derive_s = engine.timed_propose()
+        arch = tuple(to_space[op] for to_space, op in zip(self._to_space, cell))
         self._last = arch
         total = seconds + derive_s
         cost = float(self._steps_per_ask) if self.cost == "steps" else total
@@ -117,7 +131,7 @@ class _OneShot(Strategy):
             return {}
         out = {"steps": engine.steps, "device": str(engine.device)}
         alpha = getattr(getattr(engine, "model", None), "alpha", None)
-        if alpha is not None and self._engine.startswith(("_darts", "_gdas")):
+        if alpha is not None and self._engine in ("DartsSearch", "GdasSearch"):
             out["alpha_softmax"] = [[round(float(v), 4) for v in row] for row in alpha.detach().softmax(-1).cpu().tolist()]
         return out
 
@@ -126,7 +140,7 @@ _COMMON_DOC = """
     Parameters (shared by the weight-sharing strategies)
     ----------------------------------------------------
     dataset:
-        live dataset of :func:`benchlab.live.load_dataset` (default ``"fashion-mnist"``;
+        live dataset of :func:`benchlab.nn.load_dataset` (default ``"fashion-mnist"``;
         ``"digits"`` for smoke tests; CIFAR-10 etc. when you have the files).
     C, N:
         supernet channels and cells per stage (NB201: 16, 5).
@@ -160,7 +174,8 @@ class DartsV1(_OneShot):
     """
 
     description = "DARTS first order (Liu et al. ICLR 2019) on the NB201 supernet, live training; NB201 DARTS-V1 defaults"
-    _engine = "_darts:DartsSearch"
+    _engine = "DartsSearch"
+    parameters = {**_COMMON_PARAMS, **_ARCH_PARAMS}
     _order = 1
 
     def __init__(
@@ -228,7 +243,13 @@ class GDAS(_OneShot):
     """
 
     description = "GDAS (Dong & Yang CVPR 2019): Gumbel-softmax one-path supernet search, tau 10->0.1; NB201 defaults"
-    _engine = "_gdas:GdasSearch"
+    _engine = "GdasSearch"
+    parameters = {
+        **_COMMON_PARAMS,
+        **_ARCH_PARAMS,
+        "tau_max": Param(float, low=0, low_open=True, doc="Gumbel-softmax temperature at the start (NB201 GDAS.sh: 10)"),
+        "tau_min": Param(float, low=0, low_open=True, doc="temperature at the end of the schedule (NB201: 0.1)"),
+    }
 
     def __init__(
         self,
@@ -283,7 +304,11 @@ class RSPS(_OneShot):
     """
 
     description = "random search with parameter sharing (Li & Talwalkar UAI 2019) on the NB201 supernet; NB201 defaults"
-    _engine = "_rsps:RspsSearch"
+    _engine = "RspsSearch"
+    parameters = {
+        **_COMMON_PARAMS,
+        "select_num": Param(int, low=1, doc="random cells compared by shared-weight accuracy per proposal (NB201: 100)"),
+    }
 
     def __init__(
         self,
@@ -341,7 +366,16 @@ class ENAS(_OneShot):
     """
 
     description = "ENAS (Pham et al. ICML 2018): LSTM controller + REINFORCE on shared NB201 weights; NB201 defaults"
-    _engine = "_enas:EnasSearch"
+    _engine = "EnasSearch"
+    parameters = {
+        **_COMMON_PARAMS,
+        "controller_lr": Param(float, low=0, low_open=True, doc="Adam learning rate of the LSTM controller"),
+        "entropy_weight": Param(float, low=0, doc="entropy bonus of the controller's REINFORCE loss"),
+        "bl_dec": Param(float, low=0, high=1, doc="decay of the reward's moving-average baseline"),
+        "controller_steps": Param(int, low=0, doc="controller updates per ask"),
+        "controller_aggregate": Param(int, low=1, doc="controller samples per update"),
+        "select_num": Param(int, low=1, doc="controller samples compared for the proposal"),
+    }
 
     def __init__(
         self,

@@ -1,7 +1,7 @@
 """Training-free search: rank sampled NB201 cells by a zero-cost proxy.
 
 ``proxy_search`` scores ``n_candidates`` distinct uniformly sampled cells with a proxy of
-:mod:`benchlab.oneshot` (default ``synflow``: data-independent, so it needs no dataset
+:mod:`benchlab.nn` (default ``synflow``: data-independent, so it needs no dataset
 and is deterministic for a seed) on the benchmark's own untrained network, and proposes
 them best-first (Abdelfattah et al., "Zero-Cost Proxies for Lightweight NAS", ICLR 2021;
 Mellor et al., ICML 2021 for NASWOT's variant, which keeps the top-scored cell).
@@ -25,25 +25,35 @@ import dataclasses
 import importlib.util
 import time
 
+import benchlab.nn
 from benchlab import InvalidConfig, Strategy, register_strategy
+from benchlab.ext import Param, register_command
 
 from .evolution import RegularizedEvolution
 
 __all__ = ["ProxyREA", "ProxySearch"]
 
-_NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+# `benchlab proxies` (zero-cost proxies vs a table) ships with the proxy strategies.
+register_command(benchlab.nn.PROXIES_COMMAND)
+
+_PARAMS = {
+    "proxy": Param(str, choices=benchlab.nn.PROXY_NAMES, doc="zero-cost proxy that ranks the cells"),
+    "n_candidates": Param(int, low=1, doc="distinct random cells scored"),
+    "bench_dataset": Param(str, choices=tuple(benchlab.nn.BENCH_IMAGE),
+                           doc="NB201 dataset whose network (classes, image size) data-independent proxies use"),  # fmt: skip
+    "data": Param(str, doc="live dataset of data-dependent proxies ('' for none; digits, fashion-mnist, ...)"),
+    "batch_size": Param(int, low=1, doc="images in the batch of data-dependent proxies"),
+    "C": Param(int, low=1, doc="network channels (NB201: 16)"),
+    "N": Param(int, low=1, doc="cells per stage (NB201: 5)"),
+    "cost": Param(str, choices=("seconds", "steps", "table"), doc="how the ranked trials are charged (module docstring)"),
+}
 
 
 class _Ranker:
     """Scores candidates with a proxy and hands them out best-first (mix-in)."""
 
     def _check_ranker(self) -> None:
-        decisions = getattr(self.space, "_decisions", None)
-        if decisions is None or len(decisions) != 6 or any(tuple(o) != _NB201_OPS for _, o in decisions):
-            raise InvalidConfig(
-                f"{self.name}: proxies are computed on NAS-Bench-201 networks; space {getattr(self.space, 'name', '?')!r} "
-                "is not the NB201 cell space; run it on --benchmark nb201"
-            )
+        self._options = benchlab.nn.nb201_edge_options(self.space, f"{self.name} (proxies of NAS-Bench-201 networks)")
         n = self.n_candidates
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InvalidConfig(f"{self.name}: n_candidates must be a positive integer, got {n!r}")
@@ -55,16 +65,14 @@ class _Ranker:
             has_torch = False
         if not has_torch:
             raise InvalidConfig(f"{self.name} builds torch networks: install torch (`pip install torch`)")
-        from benchlab.oneshot._proxies import DATA_INDEPENDENT, PROXIES
-
-        if self.proxy not in PROXIES:
-            raise InvalidConfig(f"{self.name}: unknown proxy {self.proxy!r}; choose one of {', '.join(PROXIES)}")
-        if self.proxy not in DATA_INDEPENDENT and not self.data:
+        if self.proxy not in benchlab.nn.PROXY_NAMES:
+            raise InvalidConfig(
+                f"{self.name}: unknown proxy {self.proxy!r}; choose one of {', '.join(benchlab.nn.PROXY_NAMES)}"
+            )
+        if self.proxy not in benchlab.nn.DATA_INDEPENDENT and not self.data:
             raise InvalidConfig(f"{self.name}: proxy {self.proxy!r} needs data: pass data='digits' or 'fashion-mnist'")
 
     def _rank(self) -> None:
-        from benchlab.oneshot._scoring import CellScorer
-
         space, rng = self.space, self.rng
         size = int(space.size)
         n = min(self.n_candidates, size)
@@ -77,9 +85,9 @@ class _Ranker:
                 cells.append(arch)
         seed = int(rng.generator.integers(0, 2**31))
         t0 = time.perf_counter()
-        scorer = CellScorer([self.proxy], bench_dataset=self.bench_dataset, data=self.data or None, C=self.C, N=self.N,
+        scorer = benchlab.nn.CellScorer([self.proxy], bench_dataset=self.bench_dataset, data=self.data or None, C=self.C, N=self.N,
                             batch_size=self.batch_size, seed=seed)  # fmt: skip
-        scores = [scorer.score(a)[self.proxy] for a in cells]
+        scores = [scorer.score([opts[v] for opts, v in zip(self._options, a)])[self.proxy] for a in cells]
         self._proxy_seconds = time.perf_counter() - t0
         # best first; NaN last; ties keep the sampling order (a stable sort)
         order = sorted(range(n), key=lambda i: (scores[i] != scores[i], -scores[i] if scores[i] == scores[i] else 0.0))
@@ -117,7 +125,7 @@ class ProxySearch(_Ranker, Strategy):
     Parameters
     ----------
     proxy:
-        a name of ``benchlab.oneshot.PROXIES`` (default ``synflow``, data-independent).
+        a name of ``benchlab.nn.PROXIES`` (default ``synflow``, data-independent).
     n_candidates:
         cells scored (default 1000: our choice, about a minute of synflow on one CPU core
         at C=16; Abdelfattah et al. 2021 rank thousands). ``ask`` returns None after them.
@@ -134,6 +142,7 @@ class ProxySearch(_Ranker, Strategy):
     description = "training-free: NB201 cells ranked by a zero-cost proxy (synflow default; Abdelfattah et al. ICLR 2021)"
     tags = frozenset({"needs_training"})
     conformance_cases: list = []  # network-specific: checked on NB201 in tests/test_proxies.py
+    parameters = _PARAMS
 
     def __init__(self, proxy: str = "synflow", n_candidates: int = 1000, bench_dataset: str = "cifar10-valid",
                  data: str = "", batch_size: int = 64, C: int = 16, N: int = 5, cost: str = "seconds") -> None:  # fmt: skip
@@ -166,6 +175,7 @@ class ProxyREA(_Ranker, RegularizedEvolution):
     description = "regularized evolution whose initial population is the top proxy-ranked cells (zero-cost warmup)"
     tags = frozenset({"needs_training"})
     conformance_cases: list = []
+    parameters = _PARAMS  # population_size and sample_size: declared by regularized_evolution
 
     def __init__(self, population_size: int = 10, sample_size: int = 3, proxy: str = "synflow", n_candidates: int = 1000,
                  bench_dataset: str = "cifar10-valid", data: str = "", batch_size: int = 64, C: int = 16, N: int = 5,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from benchlab import Strategy, register_strategy
+from benchlab.ext import Param
 
 __all__ = ["RandomSearch"]
 
@@ -24,6 +25,8 @@ class RandomSearch(Strategy):
     """
 
     description = "uniform random sampling, with or without replacement"
+
+    parameters = {"replace": Param(bool, doc="False: sample without replacement (never propose an architecture twice)")}
 
     def __init__(self, replace: bool = True) -> None:
         self.replace = replace

@@ -13,8 +13,9 @@ import math
 import numpy as np
 
 from benchlab import InvalidConfig, Strategy, register_strategy
+from benchlab.ext import Param
 
-from ._valid import MAX_DRAWS, categorical_view, give_up, is_valid
+from ._valid import MAX_DRAWS, categorical_view, give_up, is_valid, restricted_sampler
 
 __all__ = ["Reinforce"]
 
@@ -73,6 +74,12 @@ class Reinforce(Strategy):
 
     description = "REINFORCE, factorised softmax policy + EMA baseline (NAS-Bench-201: Adam, lr 0.005, momentum 0.9)"
 
+    parameters = {
+        "learning_rate": Param(float, low=0, low_open=True, doc="optimizer step size on the logits (NB201 REINFORCE.sh: 0.005)"),
+        "baseline_momentum": Param(float, low=0, high=1, high_open=True, doc="momentum of the EMA reward baseline"),
+        "optimizer": Param(str, choices=_OPTIMIZERS, doc="adam (the reference's) or plain sgd steps"),
+    }
+
     def __init__(self, learning_rate: float = 0.005, baseline_momentum: float = 0.9, optimizer: str = "adam") -> None:
         self.learning_rate = learning_rate
         self.baseline_momentum = baseline_momentum
@@ -89,6 +96,7 @@ class Reinforce(Strategy):
         radix = [len(options) for _, options in categorical_view(self.space, self.name)]
         self._radix = radix
         self._offsets = np.concatenate([[0], np.cumsum(radix)]).astype(np.int64)
+        self._restricted = restricted_sampler(self.space, radix)  # None unless the space lists its cells
         self.logits = _INIT_SCALE * self.rng.generator.standard_normal(int(self._offsets[-1]))
         self._m = np.zeros_like(self.logits)  # Adam first moment
         self._v = np.zeros_like(self.logits)  # Adam second moment
@@ -118,6 +126,11 @@ class Reinforce(Strategy):
 
     def ask(self):
         probs = self._softmax()
+        if self._restricted is not None:  # a partial table: the policy conditioned on its cells
+            arch = self._restricted.draw([probs[a:b] for a, b in zip(self._offsets[:-1], self._offsets[1:])], self.rng.random())
+            trial = self._trial(arch)
+            self._pending[trial.id] = (self._offsets[:-1] + np.asarray(arch, dtype=np.int64), probs)
+            return trial
         for _ in range(MAX_DRAWS):  # spaces whose choices() can spell invalid cells (NB101): redraw
             arch = []
             flat = np.empty(len(self._radix), dtype=np.int64)

@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from benchlab import InvalidConfig, Strategy, register_strategy
+from benchlab.ext import Param
 
 from ._valid import MAX_DRAWS, categorical_view, give_up, is_valid
 
@@ -101,6 +102,18 @@ class ReinforceLSTM(Strategy):
     """
 
     description = "REINFORCE with an LSTM controller (Zoph & Le 2017; ENAS settings from NAS-Bench-201)"
+
+    parameters = {
+        "hidden_size": Param(int, low=1, doc="LSTM units (NB201 ENAS controller: 32)"),
+        "num_layers": Param(int, low=1, doc="LSTM layers"),
+        "learning_rate": Param(float, low=0, low_open=True, doc="Adam step size"),
+        "baseline_decay": Param(float, low=0, high=1, high_open=True, doc="decay of the moving-average reward baseline"),
+        "entropy_weight": Param(float, low=0, doc="weight of the entropy bonus in the reward"),
+        "tanh_constant": Param(float, low=0, low_open=True, doc="logits are tanh_constant * tanh(z / temperature)"),
+        "temperature": Param(float, low=0, low_open=True, doc="logits are tanh_constant * tanh(z / temperature)"),
+        "reward_scale": Param(float, low=0, low_open=True, doc="reward = reward_scale * score (+ entropy bonus)"),
+        "backend": Param(str, choices=_BACKENDS, doc="numpy controller, or torch (needs the train extra)"),
+    }
 
     def __init__(
         self,

@@ -12,9 +12,9 @@ import math
 import time
 
 import numpy as np
-from scipy.special import ndtr
 
 from benchlab import CategoricalSpace, InvalidConfig, Strategy, register_strategy
+from benchlab.ext import Param
 
 __all__ = ["SMACRandomForest", "forest_mean_var", "expected_improvement"]
 
@@ -47,6 +47,8 @@ def expected_improvement(mean: np.ndarray, var: np.ndarray, best: float, xi: flo
     ``EI = (mu - best - xi) Phi(z) + sigma phi(z)``, ``z = (mu - best - xi) / sigma``
     (Jones et al. 1998; SMAC3's ``EI`` with ``log=False``).
     """
+    from scipy.special import ndtr  # scipy loads when SMAC is used, not when benchlab starts
+
     sigma = np.sqrt(var)
     imp = mean - best - xi
     z = imp / sigma
@@ -114,6 +116,20 @@ class SMACRandomForest(Strategy):
     description = "SMAC-style BO: random forest surrogate (10 trees, 5/6 features), EI, local + random search, 20% random interleaving"
     tags = frozenset({"model_based"})
 
+    parameters = {
+        "n_init": Param(int, low=0, doc="uniformly random trials before the first model"),
+        "n_trees": Param(int, low=1, doc="trees of the random forest"),
+        "ratio_features": Param(float, low=0, high=1, low_open=True, doc="fraction of features tried per split"),
+        "min_samples_split": Param(int, low=2, doc="minimum samples to split a node"),
+        "min_samples_leaf": Param(int, low=1, doc="minimum samples per leaf"),
+        "bootstrapping": Param(bool, doc="fit each tree on a bootstrap sample"),
+        "random_probability": Param(float, low=0, high=1, doc="probability of a uniformly random trial (interleaving)"),
+        "n_random_candidates": Param(int, low=1, doc="uniform samples scored by EI per ask"),
+        "n_local_starts": Param(int, low=0, doc="local searches on EI per ask"),
+        "xi": Param(float, doc="EI exploration offset"),
+        "encoding": Param(str, doc="space.encode encoding of the features (onehot: one-versus-rest splits)"),
+    }
+
     def __init__(
         self,
         n_init: int = 10,
@@ -175,6 +191,7 @@ class SMACRandomForest(Strategy):
             radix = [len(o) for _, o in self.space.choices()]
             self._offsets = np.concatenate([[0], np.cumsum(radix)[:-1]]).astype(np.intp)
             self._width = int(sum(radix))
+        import scipy.special  # noqa: F401  (loaded in setup, so no timed ask pays for it)
         import sklearn.tree  # noqa: F401  (imported here, not inside the timed asks)
 
     # -- helpers -----------------------------------------------------------------------

@@ -30,7 +30,7 @@ def bench() -> AnalogNAS:
 def records() -> dict:
     """The raw data.anb records, through the restricted unpickler (about 1 s)."""
     path, _ = _table._package_file()
-    return _table._RestrictedUnpickler(io.BytesIO(path.read_bytes())).load()
+    return _table.load_records(path.read_bytes())
 
 
 # --------------------------------------------------------------------------- safe loading
@@ -74,7 +74,7 @@ def test_restricted_unpickler_refuses_other_classes(tmp_path, payload):
     marker = tmp_path / "pwned"
     data = payload(str(marker))
     with pytest.raises(pickle.UnpicklingError) as info:
-        _table._RestrictedUnpickler(io.BytesIO(data)).load()
+        _table.load_records(data)
     msg = str(info.value)
     assert "refusing" in msg and "not an AnalogNAS-Bench record" in msg
     assert "system" in msg or "BytesIO" in msg  # names what it refused
@@ -111,7 +111,7 @@ def test_restricted_unpickler_admits_the_two_record_classes(monkeypatch):
         m.setitem(sys.modules, "analognasbench.data", fake)
         data = pickle.dumps({(0, 1, 2, 3, 4, 0): arch}, protocol=4)
     assert b"analognasbench.data" in data
-    records = _table._RestrictedUnpickler(io.BytesIO(data)).load()
+    records = _table.load_records(data)
     ((key, rec),) = records.items()
     assert key == (0, 1, 2, 3, 4, 0)
     assert type(rec) is _table._Record
@@ -275,7 +275,8 @@ def test_cache_is_used(tmp_path, monkeypatch, good_cache):
     marked["ptq_accuracy"] = np.full(15625, 12.5)
     buf = io.BytesIO()
     np.savez(buf, **marked)
-    _install(tmp_path, monkeypatch, good_cache, buf.getvalue())
+    cache = _install(tmp_path, monkeypatch, good_cache, b"")
+    _table.write_checked_file(cache, buf.getvalue())  # a cache written as load_table writes it (sha256 sidecar)
     again, _ = load_table()
     assert (again["ptq_accuracy"] == 12.5).all()
     np.testing.assert_array_equal(again["baseline_accuracy"], reference["baseline_accuracy"])
@@ -359,3 +360,21 @@ def test_table_values_are_sane(bench):
         assert 0 <= col.min() and col.max() <= 100, name
     # a cell with no path from input to output cannot beat chance by much
     assert bench.report((0,) * 6)["baseline_accuracy"] < 20
+
+
+def test_a_tampered_cache_is_rebuilt_not_served(tmp_path, monkeypatch):
+    """The npz cache carries a sha256 sidecar: a flipped byte or a symlink means rebuild."""
+    monkeypatch.setenv("BENCHLAB_DATA", str(tmp_path))
+    cols, _ = _table.load_table()
+    (cache,) = (tmp_path / "analognas").glob("table-*.npz")
+    assert (cache.parent / (cache.name + ".sha256")).is_file()
+    data = bytearray(cache.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    cache.write_bytes(bytes(data))
+    again, _ = _table.load_table()
+    assert all(np.array_equal(cols[k], again[k], equal_nan=True) for k in cols)
+    assert _table.read_checked_file(cache) is not None  # rewritten with a matching sidecar
+    target = tmp_path / "elsewhere.npz"
+    cache.rename(target)
+    cache.symlink_to(target)
+    assert _table.read_checked_file(cache) is None

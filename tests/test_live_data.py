@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from benchlab import DataError, InvalidConfig, UnknownName
-from benchlab.live import ImageData, load_dataset
-from benchlab.live._data import FASHION_MNIST_SYSTEM_DIR
+from benchlab.nn import ImageData, load_dataset
+from benchlab.nn._data import FASHION_MNIST_SYSTEM_DIR
 
 
 def _batch(path: Path, n: int, classes: int, side: int, seed: int, label_key="labels", protocol=2, offset=0) -> None:
@@ -72,7 +72,7 @@ def test_cifar10_valid_split_is_stratified_halves(tmp_path, protocol):
     raw = pickle.loads((tmp_path / "cifar-10-batches-py" / "test_batch").read_bytes())["data"]
     assert np.array_equal(data.x_test[0, 1].ravel(), raw[0, 1024:2048])
     # same split every time (a fixed seed), also in a fresh cache
-    from benchlab.live import _data
+    from benchlab.nn import _data
 
     _data._CACHE.clear()
     again = load_dataset("cifar10-valid", root=tmp_path)
@@ -179,8 +179,10 @@ def test_importing_the_live_packages_does_not_import_torch():
     import sys
 
     code = (
-        "import sys, benchlab.live, benchlab.live._export, benchlab.benchmarks.live, benchlab.cli._live, benchlab.live._data; "
-        "benchlab.BENCHMARKS.names(); print('torch' in sys.modules)"
+        "import sys, benchlab.nn, benchlab.nn._export, benchlab.nn._benchmark, benchlab.nn._data, benchlab.nn._flops, "
+        "benchlab.nn._trainer, benchlab.nn._scoring, benchlab.nn._cli_live, benchlab.nn._cli_proxies, "
+        "benchlab.benchmarks.live, benchlab.strategies.oneshot, benchlab.strategies.proxy_search; "
+        "benchlab.BENCHMARKS.names(); benchlab.ext.COMMANDS.names(); print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"

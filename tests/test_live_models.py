@@ -1,4 +1,4 @@
-"""NB201/NB101 networks in torch, their closed-form costs and the FLOP counter (benchlab.live)."""
+"""NB201/NB101 networks in torch, their closed-form costs and the FLOP counter (benchlab.nn)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from benchlab import InvalidArchitecture, InvalidConfig, UnknownName
-from benchlab.live import (
+from benchlab.nn import (
     nb101_param_count,
     nb101_prune,
     nb201_arch,
@@ -21,14 +21,14 @@ from benchlab.live import (
 
 torch = pytest.importorskip("torch")
 
-from benchlab.live import (
+from benchlab.nn import (
     NB101Network,
     NB201Network,
     ResNetBasicBlock,
     count_flops,
     make_op,
 )
-from benchlab.live._ops import OPS
+from benchlab.nn._ops import OPS
 
 NONE, SKIP, C1, C3, POOL = range(5)
 
@@ -38,15 +38,21 @@ def n_params(model) -> int:
 
 
 def test_import_does_not_import_torch():
-    code = "import sys, benchlab.live; benchlab.live.nb201_param_count((3,)*6); sys.exit('torch' in sys.modules)"
+    code = (
+        "import sys, benchlab.nn; benchlab.nn.nb201_param_count((3,)*6); benchlab.nn.nb101_prune([[0, 1], [0, 0]], "
+        "['input', 'output']); sys.exit('torch' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
-def test_ops_match_the_nb201_space():
-    from benchlab.live._flops import NB201_OPS
-    from benchlab.benchmarks.nb201 import _space
+def test_ops_and_edges_match_the_nb201_space():
+    """The torch layer knows no search space; its op and edge order are the NB201 space's."""
+    from benchlab.benchmarks.nb201 import EDGES
+    from benchlab.benchmarks.nb201 import OPS as SPACE_OPS
+    from benchlab.nn import NB201_EDGES, NB201_OPS
 
-    assert OPS == NB201_OPS == _space.OPS
+    assert OPS == NB201_OPS == SPACE_OPS
+    assert NB201_EDGES == EDGES
 
 
 # ---------------------------------------------------------------- NB201 parameter counts
@@ -97,7 +103,10 @@ def _table(shared_data, dataset: str):
     frame = pd.read_csv(shared_data / "nb201" / f"nb201_valid_200ep_{dataset}.csv")
     assert len(frame) == len(strings) == 15625
     assert np.array_equal(frame["index"].to_numpy(), np.arange(15625))
-    return [nb201_arch(s) for s in strings], frame["num_param"].to_numpy()
+    from benchlab.benchmarks.nb201 import NB201Space
+
+    space = NB201Space()
+    return [space.from_str(s) for s in strings], frame["num_param"].to_numpy()
 
 
 @pytest.mark.data
@@ -124,20 +133,26 @@ def test_every_torch_model_matches_the_benchmark(shared_data):
 # ---------------------------------------------------------------- architectures
 
 
-def test_arch_strings_parse_like_the_space():
+def test_cells_are_op_names_or_ids_per_edge():
+    """The networks take a cell as 6 op names (or ids) per edge; strings are the space's business."""
     from benchlab.benchmarks.nb201 import NB201Space
 
     space = NB201Space()
+    options = [opts for _, opts in space.choices()]
     for arch in space.enumerate():
-        text = space.to_str(arch)
-        assert nb201_arch(text) == arch == space.from_str(text)
-    net = NB201Network(space.to_str((C3, SKIP, C1, NONE, POOL, C3)), C=2, N=1)
-    assert net.arch == (C3, SKIP, C1, NONE, POOL, C3)
+        names = [opts[v] for opts, v in zip(options, arch)]
+        assert nb201_arch(names) == nb201_arch(arch) == arch
+    cell = (C3, SKIP, C1, NONE, POOL, C3)
+    net = NB201Network([OPS[v] for v in cell], C=2, N=1)
+    assert net.arch == cell
     assert nb201_arch(np.array([1, 2, 3, 4, 0, 1])) == (1, 2, 3, 4, 0, 1)
+    with pytest.raises(InvalidArchitecture, match="from_str"):
+        nb201_arch(space.to_str(cell))
 
 
 @pytest.mark.parametrize("bad", [(0, 1, 2), (0, 1, 2, 3, 4, 5), (0.0, 1, 2, 3, 4, 0), (True,) * 6, 7, "|nor_conv_3x3~0|+|x~0|",
-                                 "|nor_conv_3x3~1|+|none~0|none~1|+|none~0|none~1|none~2|"])  # fmt: skip
+                                 "|nor_conv_3x3~1|+|none~0|none~1|+|none~0|none~1|none~2|",
+                                 ("none",) * 5 + ("sep_conv_3x3",), ("none",) * 5 + (None,)])  # fmt: skip
 def test_bad_arch_is_rejected(bad):
     with pytest.raises(InvalidArchitecture, match="NB201|op"):
         nb201_arch(bad)
@@ -421,6 +436,28 @@ def test_nb101_forward_and_pruning():
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
+def test_nb101_pruning_equals_the_official_rules():
+    """The torch layer prunes cells itself (it imports no benchmark); it must agree with the
+    NB101 space's implementation of ModelSpec._prune on valid and invalid random cells."""
+    from benchlab.benchmarks.nb101 import prune
+
+    rng = np.random.default_rng(3)
+    inner = ["conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3"]
+    disconnected = 0
+    for _ in range(2000):
+        n = int(rng.integers(2, 8))
+        m = np.triu(rng.integers(0, 2, size=(n, n)), 1)
+        ops = ["input", *(inner[i] for i in rng.integers(0, 3, size=n - 2)), "output"]
+        theirs = prune(m, ops)
+        if theirs is None:
+            disconnected += 1
+            with pytest.raises(InvalidArchitecture, match="not connected"):
+                nb101_prune(m, ops)
+        else:
+            assert nb101_prune(m, ops) == (theirs[0].tolist(), list(theirs[1]))
+    assert 100 < disconnected < 1900  # both kinds were exercised
+
+
 @pytest.mark.parametrize(
     "matrix, ops, match",
     [
@@ -434,3 +471,9 @@ def test_nb101_forward_and_pruning():
 def test_nb101_bad_cells(matrix, ops, match):
     with pytest.raises(InvalidArchitecture, match=match):
         nb101_prune(matrix, ops)
+
+
+def test_nn_exports_what_it_says():
+    import benchlab.nn
+
+    assert [n for n in benchlab.nn.__all__ if not hasattr(benchlab.nn, n)] == []

@@ -11,8 +11,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from benchlab import InvalidConfig
-from benchlab.live import load_dataset
-from benchlab.live._trainer import (
+from benchlab.nn import load_dataset
+from benchlab.nn._trainer import (
     NB101_RECIPE,
     NB201_RECIPE,
     TrainConfig,
@@ -188,7 +188,7 @@ from pathlib import Path
 import benchlab
 import benchlab.testing as bt
 from benchlab import InvalidArchitecture, make_benchmark, open_table, read_trials
-from benchlab.live import LiveBenchmark, export_table
+from benchlab.nn import LiveBenchmark, export_table
 
 TINY = {"dataset": "digits", "C": 2, "N": 1, "epochs": [1], "device": "cpu", "subset": [128, 64, 64],
         "train": {"batch_size": 64}}  # fmt: skip
@@ -220,12 +220,21 @@ def test_live_benchmarks_are_registered_and_describe_themselves(tmp_path):
     assert bench.optimum("test_acc") == 100.0
     with pytest.raises(InvalidConfig, match="no optimum for"):
         bench.optimum("latency")
-    for bad, match in (({"fidelity": 5}, "not one of epochs"), ({"cost": "flops"}, "cost must be"),
-                       ({"dataset": "mnist"}, "unknown dataset"), ({"train": {"epochs": 3}}, "set by the fidelity"),
+    for bad, match in (({"fidelity": 5}, "not one of epochs"), ({"cost": "flops"}, "'cost' must be one of 'seconds'"),
+                       ({"dataset": "mnist"}, "'dataset' must be one of"), ({"train": {"epochs": 3}}, "set by the fidelity"),
+                       ({"C": "4x"}, "'C' must be an integer"), ({"keep_checkpoints": "maybe"}, "true or false"),
+                       ({"Cc": 4}, "did you mean 'C'"),
                        ({"train": {"lr_max": 1}}, "has no field"), ({"subset": [1, 2]}, "subset must be"),
                        ({"split": "nb101"}, "split must be"), ({"epochs": []}, "at least one")):  # fmt: skip
         with pytest.raises(InvalidConfig, match=match):
             _bench(tmp_path, **bad)
+    # built directly (no declared-parameter check), the constructor still refuses bad values
+    from benchlab.benchmarks.live import NB201Live
+
+    for bad, match in (({"cost": "flops"}, "cost must be"), ({"dataset": "mnist"}, "unknown dataset"), ({"C": 0}, "C must be")):
+        with pytest.raises(InvalidConfig, match=match):
+            NB201Live(**{**TINY, **bad})
+    assert make_benchmark("nb201-live", {**TINY, "C": "2", "progress": "FALSE"}, cache=False).C == 2  # text converted
 
 
 def test_live_benchmark_quick_conformance_checks(tmp_path):
@@ -280,7 +289,7 @@ def test_live_evaluate_seeds_cache_and_costs(tmp_path):
 
 
 def test_live_benchmark_resumes_a_partial_training(tmp_path):
-    from benchlab.live._trainer import train as train_fn
+    from benchlab.nn import train as train_fn
 
     bench = _bench(tmp_path, epochs=[2], seeds=[4])
     arch = (3, 3, 3, 3, 3, 3)

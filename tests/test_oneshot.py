@@ -47,13 +47,13 @@ def asks(name: str, seed: int, n: int = 3, pickle_at: int | None = None, **extra
 
 
 def test_importing_does_not_import_torch():
-    code = "import sys, benchlab, benchlab.strategies, benchlab.oneshot, benchlab.cli._main; print('torch' in sys.modules)"
+    code = "import sys, benchlab, benchlab.strategies, benchlab.nn, benchlab.cli._main; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_supernet_modes_and_derive():
-    from benchlab.oneshot._supernet import NB201SuperNet, gumbel_weights
+    from benchlab.nn._supernet import NB201SuperNet, gumbel_weights
 
     torch.manual_seed(0)
     net = NB201SuperNet(C=4, N=1, num_classes=10, in_channels=1)
@@ -106,10 +106,34 @@ def test_refuses_other_spaces_and_bad_kwargs():
     s = benchlab.make_strategy("darts_v1", tiny("darts_v1"))
     with pytest.raises(InvalidConfig, match="NAS-Bench-201 cell"):
         s.setup(ToySpace(), [Objective("valid_acc")], None, seed=0)
+    for bad, match in (({"cost": "minutes"}, "'seconds', 'steps'"), ({"steps_per_ask": -1}, ">= 0"), ({"C": 0}, ">= 1"),
+                       ({"nesterov": "yes"}, "true or false"), ({"select_num": 0}, "has no parameter")):  # fmt: skip
+        # declared parameters: refused when the strategy is made, before anything runs
+        with pytest.raises(InvalidConfig, match=match):
+            benchlab.make_strategy("gdas", tiny("gdas", **bad))
     for bad in ({"cost": "minutes"}, {"steps_per_ask": -1}, {"C": 0}):
-        s = benchlab.make_strategy("gdas", tiny("gdas", **bad))
+        s = benchlab.strategies.GDAS(**tiny("gdas", **bad))  # built directly: refused in setup
         with pytest.raises(InvalidConfig):
             s.setup(NB201Space(), [Objective("valid_acc")], None, seed=0)
+    assert benchlab.make_strategy("rsps", {"select_num": "3", "nesterov": "FALSE"}).get_params()["nesterov"] is False
+
+
+def test_any_space_of_the_nb201_cell_in_any_op_order():
+    """The strategies read the space through ``choices()`` only: a space listing the NB201
+    operations in another order gets the same cells, as its own option indices."""
+    from benchlab import CategoricalSpace
+
+    ops = NB201Space().choices()[0][1]
+    shuffled = CategoricalSpace([(f"e{i}", tuple(reversed(ops))) for i in range(6)], name="nb201-reversed")
+    for name in ("gdas", "rsps"):
+        s = benchlab.make_strategy(name, tiny(name))
+        s.setup(shuffled, [Objective("valid_acc")], None, seed=3)
+        theirs = [t.arch for t in (s.ask(), s.ask())]
+        ours = [t.arch for t in asks(name, 3, n=2)]
+        as_names = [[shuffled.choices()[e][1][v] for e, v in enumerate(a)] for a in theirs]
+        assert as_names == [[ops[v] for v in a] for a in ours]
+        for a in theirs:
+            shuffled.validate(a)
 
 
 def test_conformance_opt_out_and_params():

@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 import benchlab.strategies  # noqa: E402,F401
-from benchlab.oneshot import _proxies as P  # noqa: E402
+from benchlab.nn import _proxies as P  # noqa: E402
 
 
 def _linear_net(w1, w2):
@@ -79,7 +79,7 @@ def test_naswot_kernel_hand_computed():
 
 
 def test_all_proxies_deterministic_on_nb201_network():
-    from benchlab.live._nb201_net import NB201Network
+    from benchlab.nn import NB201Network
 
     x = torch.randn(8, 1, 8, 8, generator=torch.Generator().manual_seed(0))
     y = torch.arange(8) % 10
@@ -96,7 +96,7 @@ def test_all_proxies_deterministic_on_nb201_network():
 
 @pytest.mark.data
 def test_params_equal_the_table(nb201_data):
-    from benchlab.oneshot._scoring import CellScorer
+    from benchlab.nn import CellScorer
 
     bench = benchlab.make_benchmark("nb201")
     scorer = CellScorer(["params"], bench_dataset="cifar10-valid")
@@ -152,3 +152,10 @@ def test_proxy_rea_warm_start(nb201_data):
         rea.tell(t, bench.evaluate(t.arch))
     child = rea.ask()  # then evolution: a mutation of a population member (one edge differs)
     assert min(sum(a != b for a, b in zip(child.arch, t.arch)) for t in warm) == 1
+
+
+def test_proxy_names_known_without_torch_match_the_proxies():
+    import benchlab.nn
+
+    assert benchlab.nn.PROXY_NAMES == tuple(P.PROXIES) and P.DATA_INDEPENDENT == benchlab.nn.DATA_INDEPENDENT
+    assert set(benchlab.nn.DATA_INDEPENDENT) <= set(benchlab.nn.PROXY_NAMES)

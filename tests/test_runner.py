@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -411,3 +412,94 @@ def test_hand_computed_schedule_four_workers():
     assert strat.told == [1, 4, 2, 0, 5, 3]
     one, _ = _toy_run(ids, costs, max_evaluations=6, n_workers=1)
     assert result.summary["simulated_time"] == 5.0 < one.summary["simulated_time"] == 13.5
+
+
+# --------------------------------------------------------------------------- one loop, three modes
+
+
+class WaitsForResults(FixedList):
+    """Proposes ``ids`` in order, but nothing (None) while a trial of its is still running."""
+
+    def _setup(self):
+        super()._setup()
+        self.asks = 0
+
+    def ask(self):
+        self.asks += 1
+        if self._n_asked > len(self.told):
+            return None
+        return super().ask()
+
+
+@pytest.mark.parametrize("strategy", ["fixed", "regularized_evolution"])
+def test_one_worker_is_the_same_run_in_every_mode(strategy):
+    """Sequential, asynchronous and synchronous scheduling coincide for one worker."""
+    ids = [int(i) for i in np.random.default_rng(3).permutation(15625)[:60]]
+    costs = {i: float(1 + (i * 31) % 17) for i in ids}
+    results = []
+    for sync in (False, True):
+        bench = ToyBench(costs=costs)
+        strat = FixedList(ids=ids) if strategy == "fixed" else benchlab.make_strategy(strategy)
+        spec = _spec(benchmark="toy", strategy=strategy, max_evaluations=50, max_seconds=400.0, sync=sync)
+        results.append(run(spec, benchmark=bench, strategy=strat))
+    a, s = results
+    assert a.columns.keys() == s.columns.keys()
+    for key in a.columns:
+        np.testing.assert_array_equal(np.asarray(a.columns[key]), np.asarray(s.columns[key]), err_msg=key)
+    assert (a.columns["worker"] == 0).all()
+    assert a.columns["start"][1:].tolist() == a.columns["end"][:-1].tolist()  # back to back
+    assert a.summary["stop_reason"] == s.summary["stop_reason"]
+
+
+def test_nothing_to_propose_async_asks_again_sync_ends_after_the_batch():
+    costs = {i: 1.0 + i for i in range(6)}
+    bench = ToyBench(costs=costs)
+    strat = WaitsForResults(ids=list(range(6)))
+    result = run(_spec(benchmark="toy", strategy="waits", n_workers=3), benchmark=bench, strategy=strat)
+    # asynchronous: one trial at a time on worker 0, asked again after every result
+    assert result.columns["trial"].tolist() == list(range(6))
+    assert result.columns["worker"].tolist() == [0] * 6
+    assert result.summary["stop_reason"] == "exhausted"
+    strat = WaitsForResults(ids=list(range(6)))
+    result = run(_spec(benchmark="toy", strategy="waits", n_workers=3, sync=True), benchmark=bench, strategy=strat)
+    # synchronous: a batch the strategy cannot fill is the last one
+    assert result.columns["trial"].tolist() == [0]
+    assert result.summary["stop_reason"] == "exhausted"
+
+
+def test_charged_and_bad_costs_in_every_mode():
+    class Charging(FixedList):
+        def ask(self):
+            trial = super().ask()
+            if trial is None:
+                return None
+            return dataclasses.replace(trial, cost=math.inf if trial.id == 3 else 2.0)
+
+    for n_workers, sync in ((1, False), (3, False), (3, True)):
+        spec = _spec(benchmark="toy", strategy="charging", n_workers=n_workers, sync=sync)
+        result = run(spec, benchmark=ToyBench(), strategy=Charging(ids=list(range(3))))
+        assert result.columns["cost"].tolist() == [2.0, 2.0, 2.0]  # the strategy's cost, not the table's
+        result = run(spec, benchmark=ToyBench(), strategy=Charging(ids=list(range(5))))
+        assert result.summary["status"] == "error" and "Trial.cost must be finite" in result.summary["error"]["message"]
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+def test_listing_strategies_and_benchmarks_loads_no_heavy_module():
+    """scipy, scikit-learn, optuna, torch, pandas, pyarrow and matplotlib load only when a
+    component that needs them is built or run; the runner and experiment modules on first use."""
+    import subprocess
+    import sys
+
+    heavy = ("scipy", "sklearn", "optuna", "torch", "pandas", "pyarrow", "matplotlib",
+             "benchlab._experiment", "benchlab._config", "multiprocessing")  # fmt: skip
+    code = (
+        "import sys, benchlab; benchlab.STRATEGIES.names(); benchlab.BENCHMARKS.names(); "
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    code = "import benchlab; from benchlab import Experiment, run, RunSpec; print(Experiment.__module__, run.__module__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["benchlab._experiment", "benchlab._runner"]

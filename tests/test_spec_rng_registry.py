@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import math
 import os
@@ -273,11 +272,8 @@ def test_random_stream_seeds_differ():
 
 
 def _fresh(group="benchlab.test_widgets") -> Registry:
-    # builtin_package is imported on first lookup: a module that registers nothing
-    kw = {"kind": "widget", "builtin_package": "benchlab._errors", "group": group}
-    if "plural" in inspect.signature(Registry).parameters:
-        kw["plural"] = "widgets"
-    return Registry(**kw)
+    # the builtin package is imported on first lookup: a module that registers nothing
+    return Registry(kind="widget", plural="widgets", builtin="benchlab._errors", group=group)
 
 
 def _cls(name: str, module: str = "thirdparty.widgets") -> type:
@@ -381,3 +377,23 @@ def test_entry_point_colliding_with_a_registered_name(monkeypatch):
     with pytest.raises(BenchlabError) as info:
         reg.get("shared")
     assert "builtin.mod.Builtin" in str(info.value) and "evil.mod.Intruder" in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["TABLES", "PROTOCOLS", "IMPORTERS", "COMMANDS"])
+def test_every_kind_has_the_same_collision_rule(kind):
+    """Tables, protocols, importers and commands live in the same Registry class as strategies
+    and benchmarks: one object again is a no-op, another object under a taken name is an error."""
+    import dataclasses
+
+    from benchlab import ext
+
+    reg = getattr(ext, kind)
+    name = reg.names()[0]
+    existing = reg.get(name)
+    reg.add(name, existing)  # the same object again: fine
+    other = dataclasses.replace(existing, description="an impostor") if hasattr(existing, "description") else None
+    if other is None or other == existing:
+        other = dataclasses.replace(existing, run=print) if hasattr(existing, "run") else dataclasses.replace(existing, build=print)
+    with pytest.raises(BenchlabError, match="already registered"):
+        reg.add(name, other)
+    assert reg.get(name) is existing

@@ -103,7 +103,8 @@ def add_data_parser(sub) -> argparse.ArgumentParser:
         "file (needs nats_bench). Install both with: pip install 'benchlab[import]'. "
         "nb101: nasbench_only108.tfrecord, optionally --full nasbench_full.tfrecord (no extra package needed).",
     )
-    imp.add_argument("format", choices=["nb201", "nats-tss", "nats-sss", "nb101"], help="the file's format")
+    imp.add_argument("format", metavar="FORMAT",
+                     help="the file's format: an importer name (built in: nb201, nats-tss, nats-sss, nb101; plug-ins add more)")  # fmt: skip
     imp.add_argument("path", type=Path, metavar="PATH",
                      help="the .pth file, archive folder or .pickle.pbz2 file; nb101: nasbench_only108.tfrecord")  # fmt: skip
     imp.add_argument("--name", default=None,
@@ -419,44 +420,26 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_import(args) -> int:
-    from benchlab.benchmarks.nb201._import import import_nats, import_nb201_pth
-
+    from .._registry import IMPORTERS
     from .._tables import open_table
 
+    importer = IMPORTERS.get(args.format)
     tables = _data_root(args) / "tables"
     t0 = time.perf_counter()
-    say = _step_logger(args.quiet)
-    path, curves = Path(args.path).expanduser(), not args.no_curves
-    print(f"importing {path} ({args.format})", flush=True)
-    if args.format == "nb101":
-        return _import_nb101(args, path, tables, say, t0)
-    if args.full is not None:
-        raise DataError(f"--full is for nb101 (nasbench_full.tfrecord); drop it for {args.format}")
-    if args.format == "nb201":
-        folder = import_nb201_pth(path, root=tables, curves=curves, progress=say, **({"name": args.name} if args.name else {}))
-    else:
-        folder = import_nats(path, args.format[len("nats-"):], name=args.name, root=tables, curves=curves, progress=say)
-    t = open_table(folder.name, tables)
-    size, _ = _folder_size(folder)
-    print(f"imported {t.name}: {t.meta.get('n_present')} of {t.n_rows} architectures with results, "
-          f"{len(t.columns)} columns, {_size(size)} in {folder} ({time.perf_counter() - t0:.1f} s)", flush=True)  # fmt: skip
-    _hint_root(args)
-    return 0
-
-
-def _import_nb101(args, path: Path, tables: Path, say, t0: float) -> int:
-    from benchlab.benchmarks.nb101 import import_nb101
-
-    from .._tables import open_table
-
+    path = Path(args.path).expanduser()
     full = Path(args.full).expanduser() if args.full is not None else None
-    folder = import_nb101(path, full, root=tables, progress=say, bar=_tqdm_bar(args.quiet),
-                          **({"name": args.name} if args.name else {}))  # fmt: skip
+    print(f"importing {path} ({args.format})", flush=True)
+    folder = Path(importer.run(path, root=tables, name=args.name, progress=_step_logger(args.quiet),
+                               bar=_tqdm_bar(args.quiet), curves=not args.no_curves, full=full))  # fmt: skip
     t = open_table(folder.name, tables)
     size, _ = _folder_size(folder)
-    print(f"imported {t.name}: {t.n_rows} cells, epochs {t.meta.get('epochs')}, "
-          f"{'complete' if t.meta.get('complete') else 'INCOMPLETE (not every cell and run)'}, {len(t.columns)} columns, "
-          f"{_size(size)} in {folder} ({time.perf_counter() - t0:.1f} s)", flush=True)  # fmt: skip
+    if "n_present" in t.meta:
+        what = f"{t.meta.get('n_present')} of {t.n_rows} architectures with results"
+    else:
+        what = f"{t.n_rows} cells, epochs {t.meta.get('epochs')}, " + (
+            "complete" if t.meta.get("complete", True) else "INCOMPLETE (not every cell and run)")
+    print(f"imported {t.name}: {what}, {len(t.columns)} columns, {_size(size)} in {folder} "
+          f"({time.perf_counter() - t0:.1f} s)", flush=True)  # fmt: skip
     _hint_root(args)
     return 0
 

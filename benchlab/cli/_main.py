@@ -10,8 +10,6 @@ from pathlib import Path
 
 from .._errors import BenchlabError, InvalidConfig
 from ._data import add_data_parser, cmd_data
-from ._live import add_live_parser, cmd_live
-from ._proxies import add_proxies_parser, cmd_proxies
 
 __all__ = ["main", "build_parser"]
 
@@ -25,7 +23,10 @@ examples:
 Strategy and benchmark specs read NAME[:key=value,...][@LABEL]; values are parsed as JSON
 (numbers, true/false, lists) or kept as strings. Results go to
 ROOT/NAME/<benchmark>/<strategy label>/seed-<k>/ (spec.json, trials.parquet, summary.json).
-Re-running the same command skips finished runs and completes the missing ones.
+Re-running the same command skips finished runs and completes the missing ones; a second
+`benchlab run` on the same experiment is refused while the first holds it, and finished runs
+scored against another version of the benchmark's table are refused (each run records the
+table's fingerprint). Names and labels are single folder names (letters, digits, _ . = + -).
 `benchlab run study.toml` runs an experiment file instead: benchmarks x strategies x seeds
 under one [budget] (see benchlab/_config.py); each benchmark folder is then its own
 experiment for `benchlab report` (ROOT/NAME/<benchmark label>).
@@ -42,6 +43,7 @@ _RUN_DEFAULTS = {
     "workers": 1,
     "name": "default",
     "sync": False,
+    "run_timeout": None,
 }
 
 
@@ -79,6 +81,9 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+_BUILTIN_COMMANDS = ("run", "report", "plot", "list", "query", "data", "reproduce")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help="start no new run once N runs have failed (default: unlimited)",
+    )
+    p.add_argument(
+        "--run-timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="wall-clock limit per run: a run still going after it is stopped and recorded as failed "
+        "(--executor inprocess or process; default: none)",
     )
     p.add_argument("--name", default=None, help="experiment name: the folder under --root (default: default)")
     p.add_argument("--root", type=Path, default=Path("results"), help="results root folder (default: ./results)")
@@ -199,8 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="list registered strategies and benchmarks", description="List what is registered.")
     lst.add_argument("what", nargs="?", choices=["strategies", "benchmarks", "all"], default="all")
     add_data_parser(sub)
-    add_live_parser(sub)
-    add_proxies_parser(sub)
+    from .._registry import COMMANDS
+
+    for command in COMMANDS.values():  # plug-in commands (e.g. `live`, `proxies`)
+        if command.name in _BUILTIN_COMMANDS:
+            raise InvalidConfig(f"a plug-in command may not be named {command.name!r}: that is a built-in command")
+        command.add_parser(sub)
     return parser
 
 
@@ -251,6 +268,7 @@ def _cmd_run(args) -> int:
                 "max_seconds": "budget.max_seconds",
                 "workers": "budget.n_workers",
                 "sync": "budget.sync",
+                "run_timeout": "budget.run_timeout",
             }
             flags = ", ".join(f"--{k.replace('_', '-')} ({keys.get(k, k)})" for k in given)
             raise InvalidConfig(f"{args.file} is an experiment file: set {flags} in it instead of on the command line")
@@ -277,6 +295,7 @@ def _cmd_run(args) -> int:
                 max_seconds=args.max_seconds,
                 n_workers=args.workers,
                 sync=args.sync,
+                run_timeout=args.run_timeout,
                 root=args.root,
             )
         ]
@@ -320,8 +339,17 @@ def _cmd_run(args) -> int:
 
 
 def _report(folder, out, x, stat, logx, logy, html: bool = False) -> None:
+    from .._experiment import mixed_tables
     from ..analysis import report
 
+    mixed = mixed_tables(folder)
+    if mixed:
+        versions = ", ".join(f"{n} runs against {fp}" for fp, n in sorted(mixed.items()))
+        print(
+            f"benchlab: warning: {folder} mixes runs scored against different versions of the table ({versions}); "
+            "its averages are not comparable: redo the experiment under a new --name",
+            file=sys.stderr,
+        )
     formats = ("csv", "md", "png", "html") if html else ("csv", "md", "png")
     result = report(folder, out=out, x=x, stat=stat, logx=logx, logy=logy, formats=formats)
     table = result.get("markdown_text")
@@ -338,12 +366,24 @@ def _cmd_query(args) -> int:
     from .._experiment import _parse_component
     from .._runner import make_benchmark
 
+    import numpy as np
+
+    from .._errors import InvalidArchitecture
+
     name, kwargs, _ = _parse_component(args.benchmark)
     bench = make_benchmark(name, kwargs)
     space = bench.space
+    rng = np.random.default_rng(0)  # benchmarks that draw one training seed per query (seed_mode=one) draw from it
     for text in args.archs:
-        arch = space.from_id(int(text)) if text.isdigit() else space.from_str(text)
-        ev = bench.evaluate(arch)
+        try:
+            arch = space.from_id(int(text)) if text.isascii() and text.isdigit() else space.from_str(text)
+        except BenchlabError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+            raise InvalidArchitecture(
+                f"{text!r} is not an architecture of {name} ({type(exc).__name__}: {exc}); give an official string or an integer id"
+            ) from None
+        ev = bench.evaluate(arch, rng=rng)
         row = {
             "arch": space.to_str(arch),
             "id": space.to_id(arch),
@@ -383,24 +423,62 @@ def _cmd_report(args) -> int:
     return 0
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for an operating-system error (disk full, read-only or unwritable folder)."""
+    import errno
+
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the device writing{where}; free some space or choose another --root (finished runs are kept)"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write{where} ({exc.strerror}); choose a writable folder, e.g. --root ~/benchlab-results"
+    return f"{exc.strerror or exc}{':' if where else ''}{where}; check the path and its permissions (--root)"
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
-    handlers = {"run": _cmd_run, "report": _cmd_report, "plot": _cmd_report, "list": _cmd_list, "query": _cmd_query, "data": cmd_data, "live": cmd_live, "reproduce": _cmd_reproduce, "proxies": cmd_proxies}
+    handlers = {"run": _cmd_run, "report": _cmd_report, "plot": _cmd_report, "list": _cmd_list, "query": _cmd_query, "data": cmd_data, "reproduce": _cmd_reproduce}
+    if args.command not in handlers:
+        from .._registry import COMMANDS
+
+        handlers[args.command] = COMMANDS.get(args.command).run
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
     try:
         return handlers[args.command](args)
     except BenchlabError as exc:
         print(f"benchlab: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # `benchlab ... | head`
-        sys.stderr.close()
-        return 0
-    except KeyboardInterrupt:
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):  # `benchlab ... | head`
+            sys.stderr.close()
+            return 0
+        print(f"benchlab: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("benchlab: error: out of memory (a file asked for more memory than this machine has: is it corrupt?)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
         print(
             "benchlab: interrupted; finished runs are kept, re-run the same command to complete the missing ones",
             file=sys.stderr,
         )
-        return 130
+        return 143 if isinstance(exc, _Terminated) else 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)

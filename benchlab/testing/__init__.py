@@ -38,6 +38,7 @@ from ._benchmark_checks import (
     check_report,
 )
 from ._common import Case, ConformanceError
+from ._layering import check_layering
 from ._space_checks import (
     SPACE_CHECKS,
     check_space,
@@ -47,6 +48,7 @@ from ._space_checks import (
     check_space_mutate,
     check_space_neighbors,
     check_space_pickle,
+    check_space_read_only,
     check_space_sample,
     check_space_strings,
     space_cases,
@@ -72,6 +74,7 @@ from ._strategy_checks import (
 from ._toy import ToyBenchmark, ToySpace
 
 __all__ = [
+    "check_layering",
     "BENCHMARK_CHECKS",
     "Case",
     "ConformanceError",
@@ -107,6 +110,7 @@ __all__ = [
     "check_space_mutate",
     "check_space_neighbors",
     "check_space_pickle",
+    "check_space_read_only",
     "check_space_sample",
     "check_space_strings",
     "check_spawn_determinism",

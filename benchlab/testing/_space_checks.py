@@ -39,6 +39,7 @@ __all__ = [
     "check_space_encode",
     "check_space_choices",
     "check_space_pickle",
+    "check_space_read_only",
 ]
 
 #: Spaces at most this large are enumerated in full by the id and string checks.
@@ -342,6 +343,84 @@ def check_space_pickle(space, **kwargs) -> None:
         _fail(label, "the unpickled copy samples differently")
 
 
+_MUTABLE = (list, dict, set, bytearray)
+
+
+def _shared_mutable(value) -> str:
+    """What is mutable about ``value`` ("" when nothing): a list/dict/set, or a writeable array."""
+    if isinstance(value, np.ndarray):
+        return "a writeable numpy array" if value.flags.writeable else ""
+    if isinstance(value, _MUTABLE):
+        return f"a {type(value).__name__}"
+    if isinstance(value, tuple):
+        for v in value[:64]:
+            inner = _shared_mutable(v)
+            if inner:
+                return f"a tuple holding {inner}"
+    return ""
+
+
+def _scribble(value) -> bool:
+    """Change a returned container in place, as a careless strategy would; False if it cannot be."""
+    try:
+        if isinstance(value, np.ndarray) and value.size and value.flags.writeable:
+            value.reshape(-1)[0] = value.reshape(-1)[-1] + 1 if value.dtype.kind in "iuf" else value.reshape(-1)[-1]
+            return True
+        if isinstance(value, list) and value:
+            value.reverse()
+            value.append(value[0])
+            return True
+        if isinstance(value, dict):
+            value["__scribbled__"] = None
+            return True
+    except (TypeError, ValueError):
+        return False
+    return False
+
+
+@limited
+def check_space_read_only(space, **kwargs) -> None:
+    """A space hands strategies nothing they could change for the others: every public
+    attribute or property holding a collection (``all_archs`` included) is a tuple or a
+    read-only numpy array, and what ``neighbors``, ``choices`` and ``encode`` return is
+    the caller's own (changing it in place changes nothing the space gives out next).
+
+    Strategies of one process share a space: a strategy that shuffles ``all_archs`` in
+    place would otherwise silently change every later strategy's results.
+    """
+    space, label = resolve_space(space, kwargs)
+    for name in sorted(dir(space)):
+        if name.startswith("_"):
+            continue
+        try:
+            value = getattr(space, name)
+        except Exception:  # a property that needs data or arguments: not a collection handed out
+            continue
+        if callable(value):
+            continue
+        what = _shared_mutable(value)
+        if what:
+            _fail(
+                label,
+                f"space.{name} is {what}: a strategy could change it for every other strategy; "
+                "hand out a tuple or a read-only array (arr.setflags(write=False))",
+            )
+    archs = _archs(space, 3, seed=23)
+    calls = [("choices()", space.choices)]
+    if archs:
+        a = archs[0]
+        calls += [(f"neighbors({short(a)})", lambda: space.neighbors(a))]
+        calls += [(f"encode({short(a)})", lambda: space.encode(a))]
+    for what, call in calls:
+        try:
+            first = call()
+        except (NotImplementedError, ValueError):
+            continue
+        reference = pickle.dumps(call())
+        if _scribble(first) and pickle.dumps(call()) != reference:
+            _fail(label, f"{what} returns a shared object: changing the result in place changes the next call's result")
+
+
 SPACE_CHECKS = (
     check_space_sample,
     check_space_mutate,
@@ -351,6 +430,7 @@ SPACE_CHECKS = (
     check_space_encode,
     check_space_choices,
     check_space_pickle,
+    check_space_read_only,
 )
 
 

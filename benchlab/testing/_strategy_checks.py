@@ -28,6 +28,7 @@ import numpy as np
 
 from .._benchmark import Benchmark
 from .._errors import InvalidArchitecture
+from .._params import Param, declared_parameters, undeclared_parameters
 from .._registry import STRATEGIES
 from .._rng import run_seed_sequence
 from .._runner import RunResult, make_strategy, run
@@ -54,6 +55,7 @@ __all__ = [
     "check_strategy",
     "strategy_cases",
     "check_params",
+    "check_param_declarations",
     "check_valid_archs",
     "check_determinism",
     "check_spawn_determinism",
@@ -480,6 +482,7 @@ def check_params(strategy, **kwargs) -> None:
     c = inst.clone()
     if type(c) is not cls or c is inst or c.get_params() != params:
         _fail(label, f"clone() returned {short(c)}, expected a new {cls.__name__} with params {short(params)}")
+    check_param_declarations(strategy, **kwargs)
     if "needs_training" in tags:
         return
     bench = ToyBenchmark()
@@ -497,6 +500,40 @@ def check_params(strategy, **kwargs) -> None:
         built = make_strategy(ref[0], ref[1])
         if type(built) is not cls:
             _fail(label, f"make_strategy({ref[0]!r}) built {type(built).__name__}, not {cls.__name__}")
+
+
+def check_param_declarations(strategy, **kwargs) -> None:
+    """Every constructor keyword is declared in ``parameters`` with a :class:`Param`, every
+    declaration names a constructor keyword, and the defaults (and ``kwargs``) pass their
+    own declarations unchanged. Part of :func:`check_params`."""
+    make, label, _, _ = _prepare(strategy, kwargs, runnable=False)
+    cls = type(make())
+    own = getattr(cls, "__dict__", {}).get("parameters")
+    if own is not None and not isinstance(own, dict):
+        _fail(label, f"parameters must be a dict of name -> benchlab.ext.Param, got {short(own)}")
+    sig = [] if cls.__init__ is object.__init__ else list(inspect.signature(cls.__init__).parameters.values())[1:]
+    names = [p.name for p in sig if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    stale = sorted(set(own or {}) - set(names))
+    if stale:
+        _fail(label, f"parameters declares {stale}, which the constructor does not take; remove or rename them")
+    missing = undeclared_parameters(cls)
+    if missing:
+        _fail(label, f"constructor parameters {missing} are not declared; add them to the class attribute "
+              "`parameters = {name: Param(kind, ...)}` (from benchlab.ext import Param) so specs are checked before a run")
+    declared = declared_parameters(cls)
+    for name, param in declared.items():
+        if not isinstance(param, Param):
+            _fail(label, f"parameters[{name!r}] must be a benchlab.ext.Param, got {short(param)}")
+    values = {p.name: p.default for p in sig if p.name in declared}
+    values.update({k: v for k, v in kwargs.items() if k in declared})
+    for name, value in values.items():
+        what = "default" if name not in kwargs else "value"
+        try:
+            checked = declared[name].check(value, f"parameter {name!r}")
+        except Exception as exc:
+            _fail(label, f"the {what} {name}={short(value)} fails its own declaration: {exc}")
+        if checked is not value and not isinstance(value, str):
+            _fail(label, f"the declaration of {name!r} changed the {what} {short(value)} into {short(checked)}")
 
 
 @limited

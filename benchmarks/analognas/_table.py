@@ -22,13 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from benchlab import Benchmark, DataError, Evaluation, InvalidArchitecture, InvalidConfig, Objective, register_benchmark
-from benchlab._paths import data_dir
-from benchlab._store import atomic_write_bytes
+from benchlab import DataError
+from benchlab.ext import data_dir, read_checked_file, restricted_load, write_checked_file
 
 from ..nb201 import NB201Space
 
-__all__ = ["AnalogNAS", "METRICS", "load_table"]
+__all__ = ["METRICS", "load_table", "load_records", "to_nb201"]
 
 # data.anb of analog-nasbench 0.1.3 (the only published version with this file).
 PINNED_SHA256 = {"0.1.3": "85f3435b877aa2d36268d55ce07f6ff6d73643d17a840f1941745da5eb80db32"}
@@ -57,15 +56,12 @@ class _Record:
         self.__dict__.update(state)
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    _ALLOWED = {("analognasbench.data", "Architecture"), ("analognasbench.data", "DriftMeasurement")}
+_RECORDS = {("analognasbench.data", "Architecture"): _Record, ("analognasbench.data", "DriftMeasurement"): _Record}
 
-    def find_class(self, module, name):
-        if (module, name) in self._ALLOWED:
-            return _Record
-        raise pickle.UnpicklingError(
-            f"data.anb refers to {module}.{name}, which is not an AnalogNAS-Bench record; refusing to load it"
-        )
+
+def load_records(raw: bytes) -> dict:
+    """The pickled dict of ``data.anb``, admitting its two record classes and nothing else."""
+    return restricted_load(raw, _RECORDS, refuse="is not an AnalogNAS-Bench record")
 
 
 def to_nb201(arch: tuple) -> tuple:
@@ -91,7 +87,7 @@ def _package_file() -> tuple[Path, str]:
 
 def _convert(raw: bytes, path: Path) -> dict[str, np.ndarray]:
     try:
-        records = _RestrictedUnpickler(io.BytesIO(raw)).load()
+        records = load_records(raw)
     except Exception as exc:
         raise DataError(f"{path} is corrupt or truncated ({exc}); reinstall analog-nasbench") from None
     if not isinstance(records, dict) or len(records) != 15625:
@@ -131,84 +127,20 @@ def load_table() -> tuple[dict[str, np.ndarray], dict]:
         )
     provenance = {"package": "analog-nasbench", "version": ver, "file": "data.anb", "sha256": sha}
     cache = data_dir() / "analognas" / f"table-{sha[:16]}.npz"
-    try:
-        with np.load(cache, allow_pickle=False) as z:
-            cols = {k: z[k] for k in z.files}
-        if set(cols) >= set(METRICS):
-            return cols, provenance
-    except Exception:  # OSError, ValueError, BadZipFile, EOFError...: any damage means rebuild
-        pass  # no cache yet, or a damaged one: rebuild it
+    cached = read_checked_file(cache)  # None when absent, not a regular file or not matching its sha256 sidecar
+    if cached is not None:
+        try:
+            with np.load(io.BytesIO(cached), allow_pickle=False) as z:
+                cols = {k: z[k] for k in z.files}
+            if set(cols) >= set(METRICS):
+                return cols, provenance
+        except Exception:  # OSError, ValueError, BadZipFile, EOFError...: any damage means rebuild
+            pass
     cols = _convert(raw, path)
     try:
         buf = io.BytesIO()
         np.savez(buf, **cols)
-        atomic_write_bytes(cache, buf.getvalue())
+        write_checked_file(cache, buf.getvalue())
     except OSError:
         pass  # read-only cache folder: work from memory
     return cols, provenance
-
-
-@register_benchmark("analognas")
-class AnalogNAS(Benchmark):
-    """AnalogNAS-Bench: NB201 cells retrained on CIFAR-10 (200 epochs), embedded, no download.
-
-    Parameters
-    ----------
-    objective:
-        Metric to maximise (default ``baseline_accuracy``); any of ``METRICS``. A list
-        makes a multi-objective benchmark with the first one primary.
-
-    The table has test accuracies only (no validation split) and no training times, so
-    strategies see the test accuracy and each query costs one unit.
-    """
-
-    description = "AnalogNAS-Bench (PyPI): 15,625 NB201 cells, CIFAR-10 200-epoch test acc + analog/quantised accs; cost 1/eval"
-    visible_split = "test (AnalogNAS-Bench has no validation split: strategies see the 200-epoch CIFAR-10 test accuracy)"
-    report_split = "test"
-    cost_unit = "evaluation"
-
-    def __init__(self, objective: str | list = "baseline_accuracy") -> None:
-        self.objective = objective
-        names = [objective] if isinstance(objective, str) else list(objective)
-        for n in names:
-            if n not in METRICS:
-                raise InvalidConfig(f"analognas has no metric {n!r}; choose from {', '.join(METRICS)}")
-        if not names:
-            raise InvalidConfig("analognas: objective must name at least one metric")
-        self.space = NB201Space()
-        self.objectives = tuple(Objective(n, "max", "%", METRICS[n]) for n in names)
-        self.fidelity = None
-        self._cols, self.provenance = load_table()
-        self._names = names
-        self._lists = {n: self._cols[n].tolist() for n in names}
-        self.space.all_archs  # build id tables now, not in the first query
-        self._ids = self.space._ids
-
-    def _row(self, arch) -> int:
-        try:
-            return self._ids[arch]
-        except (KeyError, TypeError):
-            self.space.validate(arch)
-            raise InvalidArchitecture(f"{arch!r} is not in the analognas table") from None
-
-    def evaluate(self, arch, fidelity=None, *, rng=None) -> Evaluation:
-        if fidelity is not None:
-            raise InvalidConfig("analognas has a single fidelity (200 epochs); ask with fidelity=None")
-        row = self._row(arch)
-        return Evaluation({n: self._lists[n][row] for n in self._names}, 1.0)
-
-    def evaluate_many(self, archs, fidelity=None, *, rng=None) -> list[Evaluation]:
-        rows = np.fromiter((self._row(a) for a in archs), dtype=np.int64, count=len(archs))
-        cols = [self._cols[n][rows].tolist() for n in self._names]
-        return [Evaluation(dict(zip(self._names, vals)), 1.0) for vals in zip(*cols)]
-
-    def report(self, arch) -> dict[str, float]:
-        row = self._row(arch)
-        return {m: float(self._cols[m][row]) for m in self._cols}
-
-    def optimum(self, metric: str) -> float:
-        if metric not in self._cols:
-            raise InvalidConfig(f"analognas has no metric {metric!r}; choose from {', '.join(self._cols)}")
-        if metric.endswith("_std"):
-            raise InvalidConfig(f"{metric} is an uncertainty, not something to optimise")
-        return float(np.nanmax(self._cols[metric]))

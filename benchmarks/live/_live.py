@@ -1,7 +1,9 @@
 """``nb201-live`` and ``nb101-live``: the NAS-Bench-201 and NAS-Bench-101 spaces, trained for real.
 
-Both implement :class:`benchlab.Benchmark` through :class:`benchlab.live.LiveBenchmark`
-(caching, seeding, costs, reports: read its module docstring). Swap ``nb201`` for
+Both implement :class:`benchlab.Benchmark` through :class:`benchlab.nn.LiveBenchmark`
+(caching, seeding, costs, reports: read its module docstring). The networks come from
+:mod:`benchlab.nn`, which takes cells in neutral forms: an NB201 architecture becomes its 6
+op names, an NB101 architecture its adjacency matrix and op names. Swap ``nb201`` for
 ``nb201-live`` in a run specification and the same strategy trains its architectures.
 
 A CPU-friendly search (seconds per query)::
@@ -16,11 +18,12 @@ search schedule is the default configuration: ``--benchmark nb201-live``.
 from __future__ import annotations
 
 from benchlab import InvalidConfig, register_benchmark
-from benchlab.live._benchmark import LiveBenchmark
+from benchlab.ext import Param
+from benchlab.nn import LiveBenchmark
 
-from ..nb101._graph import to_spec
-from ..nb101._space import NB101Space
-from ..nb201._space import NB201Space
+from ..nb101 import NB101Space, to_spec
+from ..nb201 import OPS as NB201_OPS
+from ..nb201 import NB201Space
 
 __all__ = ["NB101Live", "NB201Live"]
 
@@ -35,9 +38,9 @@ def _positive(name: str, value, bench: str) -> int:
 class NB201Live(LiveBenchmark):
     """NAS-Bench-201 cells (Dong & Yang, ICLR 2020) trained live with the NB201 recipe.
 
-    The network is :class:`benchlab.live.NB201Network` (stem, 3 stages of ``N`` cells at
+    The network is :class:`benchlab.nn.NB201Network` (stem, 3 stages of ``N`` cells at
     ``C``/2C/4C channels, residual reductions; the benchmark's C=16, N=5 by default), with
-    the dataset's channels and classes. The recipe is :data:`benchlab.live.NB201_RECIPE`
+    the dataset's channels and classes. The recipe is :data:`benchlab.nn.NB201_RECIPE`
     (SGD Nesterov, lr 0.1 cosine, wd 5e-4, batch 256).
 
     Defaults: ``dataset="fashion-mnist"`` (installed on Debian/Ubuntu by
@@ -46,12 +49,16 @@ class NB201Live(LiveBenchmark):
     schedule; the largest of ``epochs`` when 12 is not offered), ``report_epochs`` = the
     fidelity. On a CPU, shrink the network and the data:
     ``dataset=digits,C=4,N=1`` or ``subset=[5000,1000,1000]``. All other parameters are
-    :class:`~benchlab.live.LiveBenchmark`'s.
+    :class:`~benchlab.nn.LiveBenchmark`'s.
     """
 
     description = (
         "NAS-Bench-201 cells trained live (needs torch): fashion-mnist/CIFAR/ImageNet16/digits, cached, resumable"
     )
+    parameters = {
+        "C": Param(int, low=1, doc="channels of the first stage (NB201: 16)"),
+        "N": Param(int, low=1, doc="cells per stage (NB201: 5)"),
+    }
 
     def __init__(
         self,
@@ -87,9 +94,10 @@ class NB201Live(LiveBenchmark):
         return {"network": "NB201Network", "C": self.C, "N": self.N}
 
     def make_model(self, arch, data, seed: int):
-        from benchlab.live import NB201Network
+        from benchlab.nn import NB201Network
 
-        return NB201Network(arch, num_classes=data.num_classes, C=self.C, N=self.N, in_channels=data.channels,
+        ops = tuple(NB201_OPS[v] for v in arch)  # the cell as op names per edge
+        return NB201Network(ops, num_classes=data.num_classes, C=self.C, N=self.N, in_channels=data.channels,
                             init_seed=seed)  # fmt: skip
 
 
@@ -97,18 +105,23 @@ class NB201Live(LiveBenchmark):
 class NB101Live(LiveBenchmark):
     """NAS-Bench-101 cells (Ying et al., ICML 2019) trained live with the NB101 recipe.
 
-    The network is :class:`benchlab.live.NB101Network` (3x3 conv stem of
+    The network is :class:`benchlab.nn.NB101Network` (3x3 conv stem of
     ``stem_channels``, ``num_stacks`` stacks of ``modules_per_stack`` cells with 2x2 max
     pooling and channel doubling between stacks; the paper's 128/3/3 by default). The
-    recipe is :data:`benchlab.live.NB101_RECIPE` (RMSProp, lr 0.2 cosine, wd 1e-4, batch
+    recipe is :data:`benchlab.nn.NB101_RECIPE` (RMSProp, lr 0.2 cosine, wd 1e-4, batch
     256); ``epochs`` are NB101's budgets 4, 12, 36, 108 with ``fidelity`` 108 (the largest
     of ``epochs`` when 108 is not offered).
     ``dataset="cifar10"`` with ``split="nb101"`` is the paper's setting; the default is
-    Fashion-MNIST. All other parameters are :class:`~benchlab.live.LiveBenchmark`'s.
+    Fashion-MNIST. All other parameters are :class:`~benchlab.nn.LiveBenchmark`'s.
     """
 
     default_fidelity = 108
     description = "NAS-Bench-101 cells trained live (needs torch): NB101 recipe, cached, resumable"
+    parameters = {
+        "stem_channels": Param(int, low=1, doc="channels of the stem and the first stack (NB101: 128)"),
+        "num_stacks": Param(int, low=1, doc="stacks of cells, 2x2 max pooling between them (NB101: 3)"),
+        "modules_per_stack": Param(int, low=1, doc="cells per stack (NB101: 3)"),
+    }
 
     def __init__(
         self,
@@ -147,9 +160,9 @@ class NB101Live(LiveBenchmark):
                 "modules_per_stack": self.modules_per_stack}  # fmt: skip
 
     def make_model(self, arch, data, seed: int):
-        from benchlab.live import NB101Network
+        from benchlab.nn import NB101Network
 
-        matrix, ops = to_spec(arch)
+        matrix, ops = to_spec(arch)  # adjacency + op names; the network drops vertices off every path
         return NB101Network(matrix, ops, num_classes=data.num_classes, stem_channels=self.stem_channels,
                             num_stacks=self.num_stacks, modules_per_stack=self.modules_per_stack,
                             in_channels=data.channels, init_seed=seed)  # fmt: skip

@@ -38,10 +38,8 @@ from typing import Callable
 import numpy as np
 
 from benchlab import DataError
-from benchlab._tables import Column, TableBuilder, register_table_builder, write_table
+from benchlab.ext import Column, TableBuilder, check_source_file, fetch_sources, register_table_builder, write_table
 
-from benchlab._download import fetch_sources
-from benchlab._download import check_source_file
 from ._sources import CHANNEL_SOURCES, MACRO_SOURCES
 from ._space import CHANNEL_MODELS, ChannelSpace, MacroSpace
 

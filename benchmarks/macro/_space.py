@@ -38,6 +38,8 @@ widths of the five blocks, 1 and 5 the widths of the residual streams.
 from __future__ import annotations
 
 import itertools
+from types import MappingProxyType
+from typing import Mapping
 
 from benchlab import CategoricalSpace, InvalidArchitecture, InvalidConfig
 
@@ -56,13 +58,14 @@ CHANNEL_MODELS = tuple(CHANNEL_MAX)
 _TABLES: dict[tuple, tuple[list, list, dict]] = {}
 
 
-def _tables(radix: int, length: int, first: int) -> tuple[list, list, dict]:
+def _tables(radix: int, length: int, first: int) -> tuple:
     key = (radix, length, first)
     got = _TABLES.get(key)
     if got is None:
-        archs = list(itertools.product(range(radix), repeat=length))
+        archs = tuple(itertools.product(range(radix), repeat=length))
         strings = ["".join(str(v + first) for v in a) for a in archs]
-        got = (archs, strings, {a: i for i, a in enumerate(archs)})
+        ids = {a: i for i, a in enumerate(archs)}
+        got = (archs, strings, ids, MappingProxyType(ids))
         _TABLES[key] = got
     return got
 
@@ -73,18 +76,18 @@ class _DigitSpace(CategoricalSpace):
     _first = 0
     _label = "digit"
 
-    def _lookup(self) -> tuple[list, list, dict]:
+    def _lookup(self) -> tuple:
         return _tables(self._radix[0], len(self._radix), self._first)
 
     @property
-    def all_archs(self) -> list[tuple]:
-        """Every architecture in id order; shared, do not modify."""
+    def all_archs(self) -> tuple:
+        """Every architecture in id order (a shared tuple)."""
         return self._lookup()[0]
 
     @property
-    def ids(self) -> dict[tuple, int]:
-        """``{arch: id}``; shared, do not modify."""
-        return self._lookup()[2]
+    def ids(self) -> Mapping[tuple, int]:
+        """``{arch: id}`` (a read-only view of the shared table)."""
+        return self._lookup()[3]
 
     def to_id(self, arch) -> int:
         try:
@@ -103,7 +106,7 @@ class _DigitSpace(CategoricalSpace):
         return iter(self.all_archs)
 
     def to_str(self, arch) -> str:
-        _, strings, ids = self._lookup()
+        _, strings, ids, _ = self._lookup()
         try:
             return strings[ids[arch]]
         except (KeyError, TypeError):

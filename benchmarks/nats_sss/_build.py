@@ -31,10 +31,7 @@ from typing import Callable
 import numpy as np
 
 from benchlab import DataError
-from benchlab._tables import Column, TableBuilder, register_table_builder, write_table
-
-from benchlab._download import check_source_file
-from benchlab._download import fetch_sources
+from benchlab.ext import Column, TableBuilder, check_source_file, fetch_sources, register_table_builder, write_table
 
 from ._sources import SOURCES
 from ._space import CHANNELS, N_LAYERS

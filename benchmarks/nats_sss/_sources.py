@@ -2,12 +2,12 @@
 
 The three CSV files are byte-identical to their originals in vilhess/MONET (no
 conversion): ``--download`` fetches them from the pinned commit and checks the sha256.
-See :class:`benchlab._tables.Source` for the meaning of each field.
+See :class:`benchlab.ext.Source` for the meaning of each field.
 """
 
 from __future__ import annotations
 
-from benchlab._tables import Source
+from benchlab.ext import Source
 
 __all__ = ["SOURCES"]
 

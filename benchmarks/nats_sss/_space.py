@@ -20,6 +20,8 @@ public data from the network definition.
 from __future__ import annotations
 
 import itertools
+from types import MappingProxyType
+from typing import Mapping
 
 from benchlab import CategoricalSpace, InvalidArchitecture
 
@@ -34,6 +36,7 @@ _OPTION = {str(c): i for i, c in enumerate(CHANNELS)}
 _ARCHS: list[tuple] = []
 _STRINGS: list[str] = []
 _IDS: dict[tuple, int] = {}
+_PUBLIC: list = []  # what the properties hand out: all_archs as a tuple, ids as a read-only view
 
 
 def _tables() -> None:
@@ -43,6 +46,7 @@ def _tables() -> None:
     _STRINGS.extend(":".join(str(CHANNELS[v]) for v in a) for a in archs)
     _IDS.update((a, i) for i, a in enumerate(archs))
     _ARCHS.extend(archs)
+    _PUBLIC.extend((tuple(archs), MappingProxyType(_IDS)))
 
 
 class NATSSizeSpace(CategoricalSpace):
@@ -52,16 +56,16 @@ class NATSSizeSpace(CategoricalSpace):
         super().__init__([(f"layer {i + 1} channels", CHANNELS) for i in range(N_LAYERS)], name="nats-sss")
 
     @property
-    def all_archs(self) -> list[tuple]:
-        """Every architecture in id (= official index) order; shared, do not modify."""
+    def all_archs(self) -> tuple:
+        """Every architecture in id (= official index) order (a shared tuple)."""
         _tables()
-        return _ARCHS
+        return _PUBLIC[0]
 
     @property
-    def ids(self) -> dict[tuple, int]:
-        """``{arch: id}`` for every architecture; shared, do not modify."""
+    def ids(self) -> Mapping[tuple, int]:
+        """``{arch: id}`` for every architecture (a read-only view of the shared table)."""
         _tables()
-        return _IDS
+        return _PUBLIC[1]
 
     def to_id(self, arch) -> int:
         _tables()

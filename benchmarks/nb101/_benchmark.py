@@ -22,7 +22,7 @@ from benchlab import (
     Objective,
     register_benchmark,
 )
-from benchlab._tables import TABLE_BUILDERS, open_table
+from benchlab.ext import TABLES, open_table
 
 from ._import import NAME, decode_spec
 from ._tfrecord import KNOWN_FILES
@@ -45,7 +45,7 @@ _ROW_CACHE_LIMIT = 1 << 20
 def _missing_table(table: str, exc: DataError) -> DataError:
     only108 = KNOWN_FILES["nasbench_only108.tfrecord"]
     full = KNOWN_FILES["nasbench_full.tfrecord"]
-    if table in TABLE_BUILDERS:
+    if table in TABLES:
         return exc
     name = "" if table == NAME else f" --name {table}"
     return DataError(
@@ -91,14 +91,25 @@ class NB101(Benchmark):
     and the report uses the 108-epoch validation accuracy (``visible_split`` and
     ``report_split`` say so; ``report_metric`` is ``valid_acc``, the mean of the 1-3 runs
     NASLib recorded), it has no fidelity axis and every query costs one evaluation.
+
+    The ``nb101-20k`` table (20,001 real cells, ``benchlab data build nb101-20k``) has no
+    test split either: strategies see the validation accuracy at ``fidelity`` epochs
+    (4/12/36/108), the report uses the 108-epoch validation accuracy (``report_metric``
+    ``valid_acc``; optimum = the best of the 20,001 cells), and a query costs the training
+    time (108 epochs: the file's; 4/12/36: approximated as epochs/108 of it). It holds one
+    training run per cell, so ``seed_mode`` "one" and "mean" see the same values.
+    The space is restricted to the table's cells (:class:`NB101Space` with ``archs``).
     Accuracies are fractions, as in the official files.
     """
 
-    description = "NAS-Bench-101 (needs `benchlab data import nb101 nasbench_only108.tfrecord`): 423,624 cells, 4/12/36/108 epochs"
+    description = ("NAS-Bench-101: strategies see CIFAR-10 validation accuracy (4/12/36/108 epochs), cost = training "
+                   "time; official table via `benchlab data import nb101 nasbench_only108.tfrecord` (423,624 cells, test "
+                   "report), or table=nb101-20k (20,001 real cells, validation report) / nb101-naslib500")  # fmt: skip
     visible_split = "valid"
     report_split = "test"
     conformance_cases: ClassVar[list] = [{}, {"seed_mode": "mean", "cost": "evaluation"}, {"table": "nb101-naslib500"},
-                         {"table": "nb101-naslib500", "seed_mode": "mean"}]  # fmt: skip
+                         {"table": "nb101-naslib500", "seed_mode": "mean"}, {"table": "nb101-20k"},
+                         {"table": "nb101-20k", "fidelity": 12, "cost": "evaluation"}]  # fmt: skip
 
     def __init__(self, table: str = NAME, fidelity: int = 108, seed_mode: str = "one", cost: str = "auto") -> None:
         self.table = table
@@ -133,6 +144,12 @@ class NB101(Benchmark):
         if self._has_test:
             self.fidelity = Fidelity("epochs", epochs, fidelity)
             report = ("test_acc", "valid_acc", "train_acc", "train_time", "params")
+        elif len(epochs) > 1:  # e.g. nb101-20k: validation accuracy at several budgets, no test split
+            self.fidelity = Fidelity("epochs", epochs, fidelity)
+            self.visible_split = ("valid (table without a test split: strategies see the validation accuracy at "
+                                  "`fidelity` epochs, the report uses the 108-epoch validation accuracy)")  # fmt: skip
+            self.report_split = "valid (the table has no test split)"
+            report = ("valid_acc", "train_time", "params")
         else:
             self.fidelity = None
             self.visible_split = ("valid (table without a test split: strategies see, and the report uses, the "
@@ -160,7 +177,7 @@ class NB101(Benchmark):
         hexes = [bytes(h).ljust(16, b"\0").hex() for h in np.asarray(self._hashes).tolist()]
         if self._n > _RESTRICT_WITH_ARCHS:
             return NB101Space(hashes=hexes)
-        return NB101Space(hashes=hexes, archs=[self._arch_of_row(i) for i in range(self._n)])
+        return NB101Space.from_cells(hexes, self.archs())
 
     def _arch_of_row(self, row: int) -> tuple:
         from ._graph import from_spec
@@ -170,8 +187,12 @@ class NB101(Benchmark):
         return from_spec(m, ops)
 
     def archs(self) -> list[tuple]:
-        """One architecture tuple per row of the table, in row (module hash) order."""
-        return [self._arch_of_row(i) for i in range(self._n)]
+        """One architecture tuple per row of the table, in row (module hash) order
+        (``from_spec`` of each row's pruned spec, computed for all rows at once)."""
+        from ._graph import archs_from_columns
+
+        t = self._table
+        return archs_from_columns(t.column("n_vertices"), t.column("adjacency"), t.column("ops"))
 
     def _col(self, name: str) -> np.ndarray:
         arr = self._cols.get(name)

@@ -44,8 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from benchlab import DataError
-from benchlab._download import check_source_file, fetch_sources
-from benchlab._tables import Column, Source, TableBuilder, register_table_builder, write_table
+from benchlab.ext import Column, Source, TableBuilder, check_source_file, fetch_sources, register_table_builder, write_table
 
 from ._import import REPEATS, encode_spec, hash_bytes, spec_columns
 

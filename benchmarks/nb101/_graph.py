@@ -45,6 +45,7 @@ __all__ = [
     "OUTPUT",
     "arch_hash",
     "arch_problem",
+    "archs_from_columns",
     "from_spec",
     "is_valid",
     "module_hash",
@@ -341,6 +342,35 @@ def from_spec(matrix, ops) -> tuple[int, ...]:
             out[i][j] = rows[i][j]
         out[i][NUM_VERTICES - 1] = rows[i][n - 1]
     return tuple(out[i][j] for i, j in EDGES) + tuple(labels)
+
+
+def archs_from_columns(n_vertices, adjacency, ops) -> list[tuple[int, ...]]:
+    """:func:`from_spec` of many pruned specs at once, in NB101 table encoding.
+
+    ``n_vertices`` (2..7), ``adjacency`` (bit ``k`` = edge ``EDGES[k]`` between vertex
+    indices of the pruned n-vertex cell) and ``ops`` (``(rows, 5)`` op indices of vertices
+    1..n-2, anything past them) are the table's spec columns. Same tuples as ``from_spec``
+    of each decoded spec: vertices 0..n-2 keep their index, the output moves to vertex 6,
+    the padding vertices have no edges and op 0.
+    """
+    nv = np.asarray(n_vertices, dtype=np.int64)
+    adj = np.asarray(adjacency, dtype=np.int64)
+    codes = np.asarray(ops, dtype=np.int64).reshape(len(nv), NUM_OP_VERTICES)
+    out = np.zeros((len(nv), NUM_ARCH), dtype=np.int64)
+    if len(nv) and (nv.min() < 2 or nv.max() > NUM_VERTICES):
+        raise InvalidArchitecture(f"an NB101 spec has 2..{NUM_VERTICES} vertices, got {int(nv.min())}..{int(nv.max())}")
+    for n in np.unique(nv).tolist():
+        rows = np.nonzero(nv == n)[0]
+        for k, (i, j) in enumerate(EDGES):
+            if j >= n:
+                continue
+            target = EDGES.index((i, NUM_VERTICES - 1)) if j == n - 1 else k
+            out[rows, target] = (adj[rows] >> k) & 1
+        for v in range(n - 2):
+            out[rows, NUM_EDGES + v] = codes[rows, v]
+    if (out[:, NUM_EDGES:] >= len(OPS)).any() or (out[:, NUM_EDGES:] < 0).any():
+        raise InvalidArchitecture(f"an NB101 op index must be 0..{len(OPS) - 1}")
+    return [tuple(r) for r in out.tolist()]
 
 
 def _check_tuple(arch) -> None:

@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from benchlab import DataError, InvalidArchitecture
-from benchlab._tables import Column, write_table
+from benchlab.ext import Column, write_table
 
 from ._proto import run_values
 from ._tfrecord import KNOWN_FILES, iter_record_batches

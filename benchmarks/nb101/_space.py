@@ -66,6 +66,7 @@ _BITS7 = tuple(tuple((c >> b) & 1 for b in range(7)) for c in range(128))
 _OPCODES = tuple(tuple((c // len(OPS) ** i) % len(OPS) for i in range(NUM_OP_VERTICES)) for c in range(len(OPS) ** 5))
 _OTHER_OPS = tuple(tuple(o for o in range(len(OPS)) if o != cur) for cur in range(len(OPS)))
 _HEX = frozenset("0123456789abcdef")
+_INT_TYPE = {int}
 
 
 def _fast_hash(arch) -> str | None:
@@ -134,8 +135,27 @@ class NB101Space(SearchSpace):
         self._allowed: frozenset[str] | None = None
         self._cells: list[tuple] | None = None  # representatives, sorted by hash
         self._index: dict[str, int] | None = None  # hash -> id (restricted spaces with archs)
+        self._rep_hash: dict[tuple, str] = {}  # representative -> its hash (restricted spaces with archs)
+        self._choices: np.ndarray | None = None  # the representatives as an int8 array (cache)
         if hashes is not None or archs is not None:
             self._restrict(hashes, archs)
+
+    @classmethod
+    def from_cells(cls, hashes, archs, mutation: str = "ying2019", mutation_rate: float = 1.0) -> NB101Space:
+        """A restricted space from a table's cells: ``hashes`` (32-hex module hashes, sorted,
+        distinct) and one architecture tuple per hash, trusted (the table's build checked
+        them; the constructor would recompute every hash). For benchmarks over partial tables."""
+        space = cls(mutation, mutation_rate)
+        hs = list(hashes)
+        cells = list(archs)
+        if len(hs) != len(cells) or not hs:
+            raise InvalidConfig(f"nb101: {len(hs)} hashes but {len(cells)} archs; give one arch per hash")
+        if any(a >= b for a, b in zip(hs, hs[1:])):
+            raise InvalidConfig("nb101: from_cells needs distinct hashes in sorted order (a table's rows)")
+        space._allowed = frozenset(hs)
+        space._cells = cells
+        space._rep_hash = dict(zip(cells, hs))
+        return space
 
     # -- restriction -----------------------------------------------------------------
     def _restrict(self, hashes, archs) -> None:
@@ -162,6 +182,7 @@ class NB101Space(SearchSpace):
             order = sorted(cells)
             self._allowed = frozenset(order)
             self._cells = [cells[h] for h in order]
+            self._rep_hash = {cells[h]: h for h in order}
         else:
             self._allowed = frozenset(hs)
         if not self._allowed:
@@ -210,8 +231,23 @@ class NB101Space(SearchSpace):
             )
         return self._cells[int(index)]
 
+    def allowed_choices(self) -> np.ndarray | None:
+        """The cells of a restricted space given with archs as an ``(size, 26)`` int8 array of
+        their representative tuples (rows in id order), for strategies that draw a
+        categorical policy inside the space; None for the full space."""
+        if self._cells is None:
+            return None
+        if self._choices is None:
+            self._choices = np.asarray(self._cells, dtype=np.int8).reshape(len(self._cells), NUM_ARCH)
+        return self._choices
+
     def __getstate__(self):
-        return {**self.__dict__, "_index": None}  # a cache, rebuilt on demand
+        return {**self.__dict__, "_index": None, "_choices": None}  # caches, rebuilt on demand
+
+    def __setstate__(self, state):
+        state.setdefault("_rep_hash", {})
+        state.setdefault("_choices", None)
+        self.__dict__.update(state)
 
     def __repr__(self) -> str:
         extra = f", restricted to {len(self._allowed)} cells" if self._allowed is not None else ""
@@ -240,6 +276,14 @@ class NB101Space(SearchSpace):
 
     def cell_hash(self, arch) -> str:
         """The module hash of ``arch``'s cell, the key of NB101 tables (validates ``arch``)."""
+        if self._rep_hash:
+            try:
+                h = self._rep_hash.get(arch)
+            except TypeError:  # unhashable
+                h = None
+            # (1, 0, ...) == (True, False, ...): a hit must also consist of ints
+            if h is not None and set(map(type, arch)) == _INT_TYPE:
+                return h
         h = arch_hash(arch)
         if self._allowed is not None and h not in self._allowed:
             raise InvalidArchitecture(self._absent(arch, h))

@@ -21,9 +21,7 @@ from typing import Callable
 import numpy as np
 
 from benchlab import DataError
-from benchlab._download import check_source_file
-from benchlab._tables import Column, TableBuilder, register_table_builder, write_table
-
+from benchlab.ext import Column, TableBuilder, check_source_file, register_table_builder, write_table
 
 from ._fetch import fetch
 from ._sources import HELP_DEVICES, SOURCES

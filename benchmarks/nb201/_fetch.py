@@ -12,7 +12,7 @@
   originals' own sha256 is not pinned; the conversion is checked against
   ``Source.values_sha256`` (see :func:`values_sha256`) and then against ``Source.sha256``.
 
-Nothing here needs torch. Pickles are read with restricted unpicklers: the HELP lists
+Nothing here needs torch. Pickles are read with ``benchlab.ext.restricted_load``: the HELP lists
 with one that resolves no global at all, the BRP-NAS dict with one that allows only numpy
 scalar reconstruction, the DataFrame with an explicit allow-list of numpy/pandas
 reconstruction callables. Never a bare ``pickle.load``.
@@ -31,9 +31,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import importlib
 import io
-import os
 import pickle
 import zipfile
 from pathlib import Path
@@ -42,9 +40,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from benchlab import DataError
-from benchlab._download import BASE_ENV, DEFAULT_BASE, _temp_sibling, download, download_base, source_url
-from benchlab._download import sha256_file as _sha256_file
-from benchlab._tables import Source
+from benchlab.ext import BASE_ENV, DEFAULT_BASE, Source, atomic_write_bytes, download, download_base, restricted_load, source_url
+from benchlab.ext import sha256_file as _sha256_file
 
 from ._sources import HELP_DEVICES, SOURCES
 
@@ -100,13 +97,21 @@ def values_sha256(path: Path, exclude: Sequence[str]) -> str:
     """
     path = Path(path)
     try:
-        with open(path, newline="") as f:
-            rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise DataError(f"{path} cannot be read as CSV ({exc})") from None
+    return hashlib.sha256(_values_matrix_bytes(data, exclude, str(path)).tobytes()).hexdigest()
+
+
+def _values_matrix_bytes(data: bytes, exclude: Sequence[str], what: str) -> np.ndarray:
+    """The values matrix of :func:`values_sha256`, from a CSV file's bytes."""
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{what} cannot be read as CSV ({exc})") from None
     if not rows:
-        raise DataError(f"{path} is empty")
-    return hashlib.sha256(_values_matrix(rows[1:], rows[0], exclude, str(path)).tobytes()).hexdigest()
+        raise DataError(f"{what} is empty")
+    return _values_matrix(rows[1:], rows[0], exclude, what)
 
 
 def compute_values_pins(source_dir: Path) -> dict[str, str]:
@@ -114,40 +119,7 @@ def compute_values_pins(source_dir: Path) -> dict[str, str]:
     return {k: values_sha256(Path(source_dir) / s.local, STRING_COLUMNS[k]) for k, s in SOURCES.items() if s.derived}
 
 
-# --------------------------------------------------------------------------- restricted unpicklers
-
-
-class _NoGlobals(pickle.Unpickler):
-    """Plain containers and numbers only: resolves no global and no persistent id."""
-
-    allowed: dict = {}
-
-    def find_class(self, module, name):
-        module = "builtins" if module == "__builtin__" else module
-        resolve = self.allowed.get((module, name))
-        if resolve is None:
-            raise pickle.UnpicklingError(f"it refers to {module}.{name}, which this reader does not allow")
-        return resolve()
-
-    def persistent_load(self, pid):
-        raise pickle.UnpicklingError("it holds tensors or storages (persistent ids), expected plain Python values")
-
-
-def _numpy_attr(module: str, name: str):
-    """numpy's ``module.name``; ``numpy.core`` paths of numpy 1 pickles map to ``numpy._core``."""
-
-    def resolve():
-        candidates = [module]
-        if module.startswith("numpy.core"):
-            candidates.insert(0, "numpy._core" + module[len("numpy.core") :])
-        for mod in candidates:
-            try:
-                return getattr(importlib.import_module(mod), name)
-            except (ImportError, AttributeError):
-                continue
-        raise pickle.UnpicklingError(f"{module}.{name} is not available in this numpy")
-
-    return resolve
+# --------------------------------------------------------------------------- restricted unpickling
 
 
 def _latin1_encode(text, encoding="latin1", errors="strict"):
@@ -161,65 +133,48 @@ def _checked_scalar(dtype, data=None):
     """numpy scalar reconstruction for numeric dtypes only."""
     if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf":
         raise pickle.UnpicklingError(f"numpy scalar of dtype {dtype!r} is not allowed, expected a number")
-    return _numpy_attr("numpy.core.multiarray", "scalar")()(dtype, data)
+    try:
+        from numpy._core.multiarray import scalar  # numpy >= 2
+    except ImportError:  # pragma: no cover - numpy 1.x
+        from numpy.core.multiarray import scalar
+    return scalar(dtype, data)
 
 
+# Plain containers and numbers need no global; these add numeric numpy scalars.
 _NUMPY_SCALARS = {
-    ("numpy.core.multiarray", "scalar"): lambda: _checked_scalar,
-    ("numpy._core.multiarray", "scalar"): lambda: _checked_scalar,
-    ("numpy", "dtype"): lambda: np.dtype,
-    ("_codecs", "encode"): lambda: _latin1_encode,
+    ("numpy.core.multiarray", "scalar"): _checked_scalar,
+    ("numpy._core.multiarray", "scalar"): _checked_scalar,
+    ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): _latin1_encode,
 }
 
-
-class _NumpyScalars(_NoGlobals):
-    allowed = _NUMPY_SCALARS
-
-
-def _pandas_attr(module: str, name: str, fallback: tuple | None = None):
-    def resolve():
-        for mod, attr in ((module, name),) + ((fallback,) if fallback else ()):
-            try:
-                return getattr(importlib.import_module(mod), attr)
-            except (ImportError, AttributeError):
-                continue
-        raise pickle.UnpicklingError(f"{module}.{name} is not available in this pandas")
-
-    return resolve
-
-
 # Reconstruction callables of a DataFrame of numbers and strings, as pickled by pandas 1.x
-# (legacy BlockManager state, numpy.core paths) and pandas 2/3 (pandas.* paths, Block reduce).
+# (legacy BlockManager state, numpy.core paths) and pandas 2/3 (pandas.* paths, Block reduce);
+# pandas is imported only when a pickle names it.
 _PANDAS_FRAME = {
     **_NUMPY_SCALARS,
-    ("numpy", "ndarray"): lambda: np.ndarray,
-    ("numpy.core.multiarray", "_reconstruct"): _numpy_attr("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"): _numpy_attr("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.numeric", "_frombuffer"): _numpy_attr("numpy.core.numeric", "_frombuffer"),
-    ("numpy._core.numeric", "_frombuffer"): _numpy_attr("numpy._core.numeric", "_frombuffer"),
-    ("builtins", "slice"): lambda: slice,
-    ("builtins", "bytearray"): lambda: bytearray,
-    ("pandas.core.frame", "DataFrame"): _pandas_attr("pandas", "DataFrame"),
-    ("pandas", "DataFrame"): _pandas_attr("pandas", "DataFrame"),
-    ("pandas.core.internals.managers", "BlockManager"): _pandas_attr("pandas.core.internals.managers", "BlockManager"),
-    ("pandas._libs.internals", "_unpickle_block"): _pandas_attr("pandas._libs.internals", "_unpickle_block"),
-    ("pandas.core.indexes.base", "_new_Index"): _pandas_attr("pandas.core.indexes.base", "_new_Index"),
-    ("pandas.core.indexes.base", "Index"): _pandas_attr("pandas", "Index"),
-    ("pandas", "Index"): _pandas_attr("pandas", "Index"),
-    ("pandas.core.indexes.range", "RangeIndex"): _pandas_attr("pandas", "RangeIndex"),
-    ("pandas", "RangeIndex"): _pandas_attr("pandas", "RangeIndex"),
+    ("numpy", "ndarray"): np.ndarray,
+    **{(m, n): f"{m}:{n}" for m in ("numpy.core.multiarray", "numpy._core.multiarray") for n in ("_reconstruct",)},
+    **{(m, "_frombuffer"): f"{m}:_frombuffer" for m in ("numpy.core.numeric", "numpy._core.numeric")},
+    ("builtins", "slice"): slice,
+    ("builtins", "bytearray"): bytearray,
+    ("pandas.core.frame", "DataFrame"): "pandas:DataFrame",
+    ("pandas", "DataFrame"): "pandas:DataFrame",
+    ("pandas.core.internals.managers", "BlockManager"): "pandas.core.internals.managers:BlockManager",
+    ("pandas._libs.internals", "_unpickle_block"): "pandas._libs.internals:_unpickle_block",
+    ("pandas.core.indexes.base", "_new_Index"): "pandas.core.indexes.base:_new_Index",
+    ("pandas.core.indexes.base", "Index"): "pandas:Index",
+    ("pandas", "Index"): "pandas:Index",
+    ("pandas.core.indexes.range", "RangeIndex"): "pandas:RangeIndex",
+    ("pandas", "RangeIndex"): "pandas:RangeIndex",
     # pandas < 2 pickled integer indexes as Int64Index; pandas >= 2 reads them as Index.
-    ("pandas.core.indexes.numeric", "Int64Index"): _pandas_attr("pandas.core.indexes.numeric", "Int64Index", ("pandas", "Index")),
+    ("pandas.core.indexes.numeric", "Int64Index"): "pandas:Index",
 }  # fmt: skip
 
 
-class _PandasFrame(_NoGlobals):
-    allowed = _PANDAS_FRAME
-
-
-def _unpickle(cls, data: bytes, what: str, fix: str):
+def _unpickle(allowed: dict, data, what: str, fix: str):
     try:
-        return cls(io.BytesIO(data)).load()
+        return restricted_load(data, allowed)
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             ImportError, MemoryError, NotImplementedError, UnicodeDecodeError) as exc:  # fmt: skip
         raise DataError(f"{what} cannot be read ({exc}){fix}") from None
@@ -252,16 +207,16 @@ def read_torch_list(data: bytes, what: str = "file", fix: str = "") -> list:
             raise
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
             raise DataError(f"{what} is a corrupt zip archive ({exc}){tail}") from None
-        obj = _unpickle(_NoGlobals, payload, what, tail)
+        obj = _unpickle({}, payload, what, tail)
     else:
         try:
             stream = io.BytesIO(data)
-            magic = _NoGlobals(stream).load()
+            magic = restricted_load(stream)
             if magic != _TORCH_LEGACY_MAGIC:
                 raise pickle.UnpicklingError("not a torch.save file")
-            _NoGlobals(stream).load()  # protocol version
-            _NoGlobals(stream).load()  # sys info
-            obj = _NoGlobals(stream).load()
+            restricted_load(stream)  # protocol version
+            restricted_load(stream)  # sys info
+            obj = restricted_load(stream)
         except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError) as exc:
             raise DataError(f"{what} is neither a torch.save zip nor a legacy torch.save file ({exc}){tail}") from None
     if not isinstance(obj, list):
@@ -272,7 +227,7 @@ def read_torch_list(data: bytes, what: str = "file", fix: str = "") -> list:
 def read_brp_nas_pickle(data: bytes, what: str = "file", fix: str = "") -> dict:
     """BRP-NAS's measurement pickle: ``{op-tuple: seconds}`` (numpy scalars allowed, nothing else)."""
     tail = f"; {fix}" if fix else ""
-    obj = _unpickle(_NumpyScalars, data, what, tail)
+    obj = _unpickle(_NUMPY_SCALARS, data, what, tail)
     if not isinstance(obj, dict):
         raise DataError(f"{what} holds a {type(obj).__name__}, expected a dict op-tuple -> seconds{tail}")
     return obj
@@ -283,7 +238,7 @@ def read_pandas_pickle(data: bytes, what: str = "file", fix: str = ""):
     import pandas as pd
 
     tail = f"; {fix}" if fix else ""
-    obj = _unpickle(_PandasFrame, data, what, tail)
+    obj = _unpickle(_PANDAS_FRAME, data, what, tail)
     if not isinstance(obj, pd.DataFrame):
         raise DataError(f"{what} holds a {type(obj).__name__}, expected a pandas DataFrame{tail}")
     return obj
@@ -417,28 +372,21 @@ def _drop_on_error(originals: list[Path]):
 
 
 def _install_derived(dest_dir: Path, src: Source, data: bytes, urls: str, again: str) -> None:
-    """Check a converted file against its pins and move it into the source layout."""
-    target = dest_dir / src.local
-    tmp = _temp_sibling(target)
-    try:
-        tmp.write_bytes(data)
-        got = values_sha256(tmp, STRING_COLUMNS[src.key])
-        if got != src.values_sha256:
-            raise DataError(
-                f"{src.local} converted from {urls} has values_sha256 {got[:16]}..., expected "
-                f"{src.values_sha256[:16]}...: the original is corrupt or changed; {again}"
-            )
-        sha = hashlib.sha256(data).hexdigest()
-        if sha != src.sha256:
-            raise DataError(
-                f"{src.local} converted from {urls} holds the pinned values but is not byte-identical to the "
-                f"pinned file (sha256 {sha[:16]}..., expected {src.sha256[:16]}...): a formatting bug of benchlab's "
-                f"converter, please report it; {again}"
-            )
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Check a converted file against its pins, then write it atomically into the source layout."""
+    got = hashlib.sha256(_values_matrix_bytes(data, STRING_COLUMNS[src.key], src.local).tobytes()).hexdigest()
+    if got != src.values_sha256:
+        raise DataError(
+            f"{src.local} converted from {urls} has values_sha256 {got[:16]}..., expected "
+            f"{src.values_sha256[:16]}...: the original is corrupt or changed; {again}"
+        )
+    sha = hashlib.sha256(data).hexdigest()
+    if sha != src.sha256:
+        raise DataError(
+            f"{src.local} converted from {urls} holds the pinned values but is not byte-identical to the "
+            f"pinned file (sha256 {sha[:16]}..., expected {src.sha256[:16]}...): a formatting bug of benchlab's "
+            f"converter, please report it; {again}"
+        )
+    atomic_write_bytes(dest_dir / src.local, data)
 
 
 def fetch(

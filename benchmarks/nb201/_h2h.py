@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchlab._protocols import Protocol, register_protocol, write_text_and_csv
+from benchlab.ext import Protocol, register_protocol, write_text_and_csv
 
 __all__ = ["head_to_head"]
 

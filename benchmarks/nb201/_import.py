@@ -61,8 +61,7 @@ from typing import Callable
 import numpy as np
 
 from benchlab import DataError, InvalidConfig
-from benchlab._download import sha256_file
-from benchlab._tables import Column, write_table
+from benchlab.ext import Column, restricted_load, sha256_file, write_table
 
 from ._space import NB201Space
 
@@ -105,55 +104,37 @@ def _need(module: str, package: str, what: str):
         ) from exc
 
 
-def _numpy_scalar():
-    try:
-        from numpy._core.multiarray import scalar  # numpy >= 2
-    except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core.multiarray import scalar
-    return scalar
-
-
-def _numpy_reconstruct():
-    try:
-        from numpy._core.multiarray import _reconstruct
-    except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core.multiarray import _reconstruct
-    return _reconstruct
-
-
 def _drop(*args, **kwargs):
     return None
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Unpickles the official files: plain containers, numpy scalars/arrays (under numpy 1.x's
-    or 2.x's module names), nothing else; network weights (torch tensors) become None without
-    being rebuilt. Anything else is refused, so no code from a file ever runs."""
+# The official files: plain containers, numpy scalars/arrays (under numpy 1.x's or 2.x's
+# module names), nothing else; network weights (torch tensors) become None without being
+# rebuilt. Anything else is refused, so no code from a file ever runs.
+_OFFICIAL = {
+    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("_codecs", "encode"): codecs.encode,  # how pickle protocol 2 stores bytes
+    **{(m, n): f"numpy.core.multiarray:{n}" for m in ("numpy.core.multiarray", "numpy._core.multiarray")
+       for n in ("scalar", "_reconstruct")},
+    ("numpy", "dtype"): np.dtype,
+    ("numpy", "ndarray"): np.ndarray,
+}  # fmt: skip
 
-    def find_class(self, module, name):
-        if module == "collections" and name == "OrderedDict":
-            return collections.OrderedDict
-        if module == "_codecs" and name == "encode":  # how pickle protocol 2 stores bytes
-            return codecs.encode
-        if module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-            if name == "scalar":
-                return _numpy_scalar()
-            if name == "_reconstruct":
-                return _numpy_reconstruct()
-        if module == "numpy" and name in ("dtype", "ndarray"):
-            return getattr(np, name)
-        if module == "numpy.dtypes" and name.endswith("DType"):
-            import numpy.dtypes
 
-            return getattr(numpy.dtypes, name)
-        if module.split(".")[0] == "torch" and (
-            name.startswith("_rebuild_") or name == "_load_from_bytes" or name.endswith("Storage")
-        ):
-            return _drop
-        raise pickle.UnpicklingError(f"refers to {module}.{name}, which a benchmark file does not hold; refusing to load it")
+def _official_family(module: str, name: str):
+    """numpy's dtype classes, and torch's tensor/storage rebuild callables (dropped)."""
+    if module == "numpy.dtypes" and name.endswith("DType"):
+        import numpy.dtypes
 
-    def persistent_load(self, pid):  # torch.save's tensor storages: dropped unread
-        return None
+        return getattr(numpy.dtypes, name, None)
+    if module.split(".")[0] == "torch" and (name.startswith("_rebuild_") or name == "_load_from_bytes" or name.endswith("Storage")):
+        return _drop
+    return None
+
+
+def _load_one(f):
+    """The next pickle of ``f`` (torch.save's tensor storages: dropped unread)."""
+    return restricted_load(f, _OFFICIAL, fallback=_official_family, persistent=_drop, refuse="a benchmark file does not hold")
 
 
 _TORCH_MAGIC = 0x1950A86A20F9469CFC6C  # torch.save's legacy (pre-1.6) format
@@ -176,14 +157,14 @@ def _load_pth(path: Path):
                 if len(pkl) != 1:
                     raise pickle.UnpicklingError(f"a zip archive with {len(pkl)} data.pkl files")
                 with z.open(pkl[0]) as f:
-                    return _RestrictedUnpickler(f).load()
+                    return _load_one(f)
         with open(path, "rb") as f:  # magic number, protocol, system info, then the object
-            if _RestrictedUnpickler(f).load() != _TORCH_MAGIC:
+            if _load_one(f) != _TORCH_MAGIC:
                 raise pickle.UnpicklingError("no torch.save magic number")
-            if _RestrictedUnpickler(f).load() != 1001:
+            if _load_one(f) != 1001:
                 raise pickle.UnpicklingError("unknown torch.save protocol version")
-            _RestrictedUnpickler(f).load()
-            return _RestrictedUnpickler(f).load()
+            _load_one(f)
+            return _load_one(f)
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, KeyError, IndexError,
             OSError, zipfile.BadZipFile) as exc:  # fmt: skip
         raise bad(exc) from None
@@ -192,7 +173,7 @@ def _load_pth(path: Path):
 def _load_pbz2(path: Path):
     try:
         with bz2.BZ2File(path, "rb") as f:
-            return _RestrictedUnpickler(f).load()
+            return _load_one(f)
     except Exception as exc:
         raise DataError(f"{path} cannot be read as a NATS-Bench archive file ({type(exc).__name__}: {exc}); "
                         "it is truncated, corrupt or not a NATS-Bench .pickle.pbz2") from None  # fmt: skip

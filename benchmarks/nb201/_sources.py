@@ -1,11 +1,11 @@
 """Public sources of the NAS-Bench-201 table: pinned repository commits and sha256.
 
-See :class:`benchlab._tables.Source` for the meaning of each field.
+See :class:`benchlab.ext.Source` for the meaning of each field.
 """
 
 from __future__ import annotations
 
-from benchlab._tables import Source
+from benchlab.ext import Source
 
 __all__ = ["Source", "SOURCES", "HELP_DEVICES"]
 

@@ -14,6 +14,9 @@ permutation carried only by the official data files.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+from typing import Mapping
+
 import numpy as np
 
 from benchlab import CategoricalSpace, InvalidArchitecture
@@ -39,7 +42,7 @@ class NB201Space(CategoricalSpace):
 
     def __init__(self) -> None:
         super().__init__([(f"edge {e}", OPS) for e in EDGES], name="nb201")
-        self._archs: list[tuple] | None = None
+        self._archs: tuple | None = None
         self._strings: list[str] | None = None
         self._ids: dict[tuple, int] | None = None
 
@@ -48,7 +51,7 @@ class NB201Space(CategoricalSpace):
         return {**self.__dict__, "_archs": None, "_strings": None, "_ids": None}
 
     def _tables(self) -> None:
-        archs = [self.from_id_slow(i) for i in range(self.size)]
+        archs = tuple(self.from_id_slow(i) for i in range(self.size))
         self._archs = archs
         self._strings = [_format(a) for a in archs]
         self._ids = {a: i for i, a in enumerate(archs)}
@@ -57,8 +60,15 @@ class NB201Space(CategoricalSpace):
         return CategoricalSpace.from_id(self, index)
 
     @property
-    def all_archs(self) -> list[tuple]:
-        """Every architecture, in id order (cached)."""
+    def ids(self) -> Mapping[tuple, int]:
+        """Architecture -> id, for table lookups (a read-only view of the cached table)."""
+        if self._ids is None:
+            self._tables()
+        return MappingProxyType(self._ids)
+
+    @property
+    def all_archs(self) -> tuple:
+        """Every architecture, in id order (a cached tuple)."""
         if self._archs is None:
             self._tables()
         return self._archs

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchlab._protocols import Protocol, register_protocol, write_text_and_csv
+from benchlab.ext import Protocol, register_protocol, write_text_and_csv
 
 __all__ = ["PAPER", "COLUMNS", "reproduce"]
 
@@ -87,7 +87,7 @@ def reproduce(runs: int = 500, root: Path = Path("results"), executor: str = "in
     """
     from benchlab import STRATEGIES as REGISTRY
     from benchlab import Experiment, StrategyConfig, run_experiment
-    from benchlab._store import read_summary
+    from benchlab.ext import read_summary
 
     chosen = {paper: spec for paper, spec in STRATEGIES.items() if spec[0] in REGISTRY}
     exp = Experiment(
@@ -180,7 +180,7 @@ def _plot(folder: Path, rows) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from benchlab._store import atomic_write_bytes
+    from benchlab.ext import atomic_write_bytes
 
     fig = Figure(figsize=(11, 3.4))
     FigureCanvasAgg(fig)

@@ -41,7 +41,7 @@ A per-record lock file (POSIX ``flock``) keeps two processes from training the s
 at once. To train on many GPUs, run ``benchlab run --executor dask`` against a cluster with
 one single-threaded worker per GPU (start each with its own ``CUDA_VISIBLE_DEVICES``) and a
 ``cache_dir`` on a filesystem they share; then export the records as a table
-(:func:`benchlab.live.export_table`, ``benchlab live export``).
+(:func:`benchlab.nn.export_table`, ``benchlab live export``).
 
 Reports and regret
 ------------------
@@ -69,10 +69,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._benchmark import Benchmark
-from .._errors import DataError, InvalidArchitecture, InvalidConfig
-from .._paths import data_dir
-from .._types import Evaluation, Fidelity, Objective
+from benchlab import Benchmark, DataError, Evaluation, Fidelity, InvalidArchitecture, InvalidConfig, Objective, data_dir
+from benchlab.ext import Param
+
 from ._data import DATASETS, load_dataset
 from ._trainer import RECIPES
 
@@ -106,7 +105,7 @@ class LiveBenchmark(Benchmark):
     Parameters (shared by every live benchmark)
     -------------------------------------------
     dataset:
-        A :func:`~benchlab.live.load_dataset` name; the strategy sees its validation split.
+        A :func:`~benchlab.nn.load_dataset` name; the strategy sees its validation split.
     split:
         ``"nb201"`` or ``"nb101"`` (NB101's CIFAR-10 split), passed to ``load_dataset``.
     fidelity, epochs:
@@ -118,8 +117,8 @@ class LiveBenchmark(Benchmark):
         None: a fresh training seed per query from the run's generator; a list of ints: one
         of them per query (shared trainings, see the module docstring).
     recipe, train:
-        ``"nb201"`` or ``"nb101"`` (:data:`~benchlab.live.RECIPES`) and a dict of
-        :class:`~benchlab.live.TrainConfig` overrides (``{"lr": 0.05, "amp": "off"}``).
+        ``"nb201"`` or ``"nb101"`` (:data:`~benchlab.nn.RECIPES`) and a dict of
+        :class:`~benchlab.nn.TrainConfig` overrides (``{"lr": 0.05, "amp": "off"}``).
     device:
         ``"auto"``, ``"cpu"``, ``"cuda"``...; overrides ``train["device"]``.
     cost:
@@ -141,6 +140,26 @@ class LiveBenchmark(Benchmark):
     visible_split = "valid"
     report_split = "test"
     cost_unit = "s"
+    #: Declarations of the shared keyword arguments (a subclass adds its network's own).
+    parameters = {
+        "dataset": Param(str, choices=DATASETS, doc="live dataset (benchlab.nn.load_dataset); the strategy sees its valid split"),
+        "split": Param(str, choices=("nb201", "nb101"), doc="NAS-Bench-201's splits, or NB101's CIFAR-10 split (cifar10 only)"),
+        "fidelity": Param(int, low=1, none=True, doc="default training epochs of a query (one of epochs)"),
+        "epochs": Param(object, doc="the training epochs a strategy may ask for: a list of integers >= 1"),
+        "report_epochs": Param(int, low=1, none=True, doc="epochs of the training report(arch) reads (null: fidelity)"),
+        "report_seed": Param(int, low=0, doc="training seed of report(arch)"),
+        "seeds": Param(object, none=True, doc="null: a fresh training seed per query; a list of ints: one of them"),
+        "recipe": Param(str, choices=tuple(RECIPES), doc="training recipe (the papers' hyper-parameters)"),
+        "train": Param(dict, none=True, doc="TrainConfig overrides, e.g. {lr: 0.05, amp: 'off'}"),
+        "device": Param(str, none=True, doc="'auto', 'cpu', 'cuda', ...; overrides train['device']"),
+        "cost": Param(str, choices=("seconds", "epochs"), doc="query cost: measured seconds or epochs trained"),
+        "subset": Param(list, none=True, doc="[n_train, n_valid, n_test]: the first examples of each split only"),
+        "cache_dir": Param(str, none=True, doc="folder of the training records (default <data dir>/live/...)"),
+        "data_root": Param(str, none=True, doc="folder holding the dataset folders"),
+        "optimum": Param(float, doc="what optimum() returns for accuracies (default 100: regret = test error)"),
+        "keep_checkpoints": Param(bool, doc="keep the final checkpoint of every training"),
+        "progress": Param(bool, doc="show a progress bar for every training"),
+    }
     #: The live benchmarks opt out of the registry-wide conformance parametrisation: its
     #: ``check_optimum`` enumerates all 15,625 NB201 cells and would train every one of them,
     #: and the optimum of a live benchmark is unknown anyway. The test suite

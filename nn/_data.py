@@ -50,8 +50,9 @@ usual sub-folder (``cifar-10-batches-py``, ``cifar-100-python``, ``ImageNet16``,
 naming the file and where to get it; a file of the wrong shape, size or magic number raises
 :class:`DataError` too.
 
-The CIFAR and ImageNet16 pickles are read with a restricted unpickler that resolves only
-the numpy array reconstruction callables (never a bare ``pickle.load``).
+The CIFAR and ImageNet16 pickles are read with benchlab's restricted unpickler
+(:func:`benchlab.ext.restricted_load`), allowed to resolve only the numpy array
+reconstruction callables and numeric dtypes (never a bare ``pickle.load``).
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import DataError, InvalidConfig, UnknownName
-from .._paths import data_dir
+from benchlab import DataError, InvalidConfig, UnknownName, data_dir
+from benchlab.ext import restricted_load
 
 __all__ = ["DATASETS", "DATASETS_ENV", "FASHION_MNIST_SYSTEM_DIR", "ImageData", "dataset_root", "load_dataset"]
 
@@ -217,15 +218,7 @@ def _need(path: Path, what: str, where: str) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- restricted unpickler
-def _numpy_reconstruct():
-    try:
-        from numpy._core.multiarray import _reconstruct
-    except ImportError:  # numpy 1
-        from numpy.core.multiarray import _reconstruct
-    return _reconstruct
-
-
+# --------------------------------------------------------------------------- restricted unpickling
 def _checked_dtype(*args):
     dt = np.dtype(*args)
     if dt.kind not in "biuf":
@@ -240,49 +233,33 @@ def _latin1_encode(text, encoding="latin1", errors="strict"):
     return text.encode("latin1", errors)
 
 
-def _numpy_frombuffer():
+def _frombuffer(buf, dtype, shape, order):
+    """numpy's own ``_frombuffer`` (how numpy >= 1.26 pickles arrays), numeric dtypes only."""
     try:
-        from numpy._core.numeric import _frombuffer
+        from numpy._core.numeric import _frombuffer as frombuffer
     except ImportError:  # numpy 1
-        from numpy.core.numeric import _frombuffer
-
-    def frombuffer(buf, dtype, shape, order):
-        _checked_dtype(dtype)
-        return _frombuffer(buf, dtype, shape, order)
-
-    return frombuffer
+        from numpy.core.numeric import _frombuffer as frombuffer
+    _checked_dtype(dtype)
+    return frombuffer(buf, dtype, shape, order)
 
 
+#: The globals a CIFAR / downsampled-ImageNet batch file may name: numeric numpy arrays only.
 _ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _numpy_reconstruct,
-    ("numpy.core.numeric", "_frombuffer"): _numpy_frombuffer,
-    ("numpy._core.numeric", "_frombuffer"): _numpy_frombuffer,
-    ("numpy", "ndarray"): lambda: np.ndarray,
-    ("numpy", "dtype"): lambda: _checked_dtype,
-    ("_codecs", "encode"): lambda: _latin1_encode,
+    ("numpy.core.multiarray", "_reconstruct"): "numpy.core.multiarray:_reconstruct",  # numpy._core under numpy 2
+    ("numpy._core.multiarray", "_reconstruct"): "numpy.core.multiarray:_reconstruct",
+    ("numpy.core.numeric", "_frombuffer"): _frombuffer,
+    ("numpy._core.numeric", "_frombuffer"): _frombuffer,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): _checked_dtype,
+    ("_codecs", "encode"): _latin1_encode,
 }
-
-
-class _ArrayDictUnpickler(pickle.Unpickler):
-    """Dicts, lists, strings, numbers and numeric numpy arrays only (the CIFAR and
-    downsampled-ImageNet batch files); any other global or a persistent id is refused."""
-
-    def find_class(self, module, name):
-        resolve = _ALLOWED.get((module, name))
-        if resolve is None:
-            raise pickle.UnpicklingError(f"it refers to {module}.{name}, which this reader does not allow")
-        return resolve()
-
-    def persistent_load(self, pid):
-        raise pickle.UnpicklingError("it holds persistent ids, expected plain arrays")
 
 
 def _read_batch(path: Path, what: str) -> dict:
     """A dict-of-arrays batch pickle (Python 2 or 3) with str keys."""
     try:
         with open(path, "rb") as fh:
-            obj = _ArrayDictUnpickler(fh, encoding="latin1").load()
+            obj = restricted_load(fh, _ALLOWED, encoding="latin1")
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             ImportError, MemoryError, UnicodeDecodeError) as exc:  # fmt: skip
         raise DataError(f"{what}: {path} cannot be read as a batch pickle ({exc}); re-download it") from None

@@ -1,7 +1,7 @@
 """Export live training records as a benchlab table: build your own tabular benchmark.
 
 Every finished training of a live benchmark is a JSON record in its cache folder (see
-:mod:`benchlab.live._benchmark`). :func:`export_table` gathers the records of one
+:mod:`benchlab.nn._benchmark`). :func:`export_table` gathers the records of one
 configuration into a table of the store (:func:`benchlab.open_table`): one row per
 trained architecture, its validation and test accuracies, training times and costs per
 epochs budget (means over the training seeds, with the seed counts), and its parameter
@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import DataError, InvalidConfig
-from .._tables import Column, write_table
+from benchlab import DataError, InvalidConfig
+from benchlab.ext import Column, write_table
 from ._benchmark import CACHE_FORMAT, LiveBenchmark, read_records
 
 __all__ = ["cache_folders", "export_table"]

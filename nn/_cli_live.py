@@ -1,11 +1,17 @@
-"""``benchlab live export``: turn live training records into a benchlab table."""
+"""``benchlab live export``: turn live training records into a benchlab table.
+
+A plug-in command (:data:`LIVE_COMMAND`), registered by the live benchmarks
+(``benchlab.benchmarks.live``). Building its parser imports neither torch nor the trainer.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-__all__ = ["add_live_parser", "cmd_live"]
+from benchlab.ext import Command
+
+__all__ = ["LIVE_COMMAND", "add_live_parser", "cmd_live"]
 
 _EPILOG = """\
 examples:
@@ -49,27 +55,28 @@ def add_live_parser(sub) -> argparse.ArgumentParser:
 
 
 def cmd_live(args) -> int:
-    from .._errors import InvalidConfig
-    from ..live._export import export_table
+    """Run ``benchlab live SUBCOMMAND``; returns the exit status."""
+    from benchlab import InvalidConfig, StrategyConfig, make_benchmark, open_table
+
+    from ._benchmark import LiveBenchmark
+    from ._export import export_table
 
     if args.live_command != "export":  # pragma: no cover - argparse enforces the choices
         raise InvalidConfig(f"unknown live command {args.live_command!r}")
     if (args.source is None) == (args.benchmark is None):
         raise InvalidConfig("benchlab live export: give either SOURCE (a results or cache folder) or --benchmark SPEC")
     if args.benchmark is not None:
-        from .._experiment import _parse_component
-        from .._runner import make_benchmark
-        from ..live._benchmark import LiveBenchmark
-
-        name, kwargs, _ = _parse_component(args.benchmark)
-        source = make_benchmark(name, kwargs, cache=False)
+        spec = StrategyConfig.parse(args.benchmark)  # the NAME[:key=value,...] grammar of every component
+        source = make_benchmark(spec.name, spec.kwargs, cache=False)
         if not isinstance(source, LiveBenchmark):
-            raise InvalidConfig(f"benchlab live export: {name!r} is not a live benchmark (nb201-live, nb101-live)")
+            raise InvalidConfig(f"benchlab live export: {spec.name!r} is not a live benchmark (nb201-live, nb101-live)")
     else:
         source = args.source
     folder = export_table(source, args.name, root=args.root)
-    from .._tables import open_table
-
     table = open_table(args.name, root=args.root)
     print(f"wrote table {args.name!r}: {table.n_rows} architectures, {len(table.columns)} columns -> {folder}")
     return 0
+
+
+#: ``benchlab live``: register it with :func:`benchlab.ext.register_command` (the live benchmarks do).
+LIVE_COMMAND = Command("live", add_live_parser, cmd_live, "live training: export cached trainings as a table")

@@ -10,7 +10,7 @@ and ``base_ops.py`` of google-research/nasbench); checked against ``nasbench_pyt
 - global average pooling and a dense layer (with bias).
 
 Inside a cell (one vertex per op): the channels of each vertex come from
-:func:`~benchlab.live._flops.nb101_vertex_channels` (the output channels split among the
+:func:`~benchlab.nn.nb101_vertex_channels` (the output channels split among the
 vertices feeding the output). A vertex sums its inputs: outputs of earlier interior
 vertices, truncated to its channel count, and a 1x1 conv-BN-ReLU projection of the cell
 input when the input feeds it; then applies its op (3x3 or 1x1 conv-BN-ReLU, or 3x3 max
@@ -19,7 +19,7 @@ projection of the cell input when the input feeds the output.
 
 Parameter counts equal the official ``trainable_parameters`` (8,555,530 for the first
 record of ``nasbench_only108.tfrecord``; 2,694,282 for the Inception-like cell of the
-``nasbench`` README) and :func:`~benchlab.live._flops.nb101_param_count`. ``nasbench_pytorch``
+``nasbench`` README) and :func:`~benchlab.nn.nb101_param_count`. ``nasbench_pytorch``
 1.3.1 reports a few dozen more because it registers a 1-element ``Placeholder.a``
 parameter for every unused slot of a cell (tested: equal once those are left out).
 
@@ -113,8 +113,8 @@ class NB101Network(nn.Module):
     ----------
     matrix, ops : the cell: a VxV upper-triangular 0/1 adjacency matrix (numpy array or
         nested lists) and V op labels ``"input"``, ``"conv3x3-bn-relu"``,
-        ``"conv1x1-bn-relu"``, ``"maxpool3x3"``, ``"output"``; pruned like the official
-        ``ModelSpec`` (vertices off every input -> output path are dropped).
+        ``"conv1x1-bn-relu"``, ``"maxpool3x3"``, ``"output"`` (:func:`~benchlab.nn.nb101_prune`:
+        vertices off every input -> output path are dropped, as the official ``ModelSpec`` does).
     num_classes : 10 for CIFAR-10.
     stem_channels, num_stacks, modules_per_stack : the paper's 128, 3, 3.
     in_channels : image channels (3; 1 for Fashion-MNIST).

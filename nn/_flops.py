@@ -1,13 +1,15 @@
 """Costs of the live networks: closed-form parameter and FLOP counts, and a FLOP counter.
 
 Everything here except :func:`count_flops` is pure Python (no torch), so tables, search
-strategies and cost models can use it without the ``train`` extra:
+strategies and cost models can use it without the ``train`` extra. Cells come in neutral
+forms, never as a search space's own objects (a caller converts its architectures):
 
-- :func:`nb201_arch` reads an NB201 cell (6-tuple of op ids or official string).
+- :func:`nb201_arch` reads an NB201 cell given as 6 op names or 6 op ids, one per edge.
 - :func:`nb201_param_count` / :func:`nb201_flops`: closed forms for
-  :class:`~benchlab.live.NB201Network`, equal to what torch counts on the built model.
+  :class:`~benchlab.nn.NB201Network`, equal to what torch counts on the built model.
 - :func:`nb101_prune`, :func:`nb101_vertex_channels`, :func:`nb101_param_count`: the
-  NAS-Bench-101 spec arithmetic of :class:`~benchlab.live.NB101Network`.
+  NAS-Bench-101 cell arithmetic of :class:`~benchlab.nn.NB101Network` on an adjacency
+  matrix and one op name per vertex.
 - :func:`count_flops`: forward hooks on a real model (imports torch when called).
 
 FLOPs convention (that of NAS-Bench-201's ``get_model_infos`` in the authors' ``xautodl``
@@ -27,19 +29,27 @@ from benchlab import InvalidArchitecture, InvalidConfig
 
 __all__ = [
     "NB101_OPS",
+    "NB201_EDGES",
     "NB201_OPS",
     "count_flops",
     "nb101_param_count",
     "nb101_prune",
     "nb101_vertex_channels",
     "nb201_arch",
+    "nb201_edge_options",
     "nb201_flops",
     "nb201_param_count",
 ]
 
-# Official NB201 op order (benchlab.benchmarks.nb201.OPS; a test keeps the two equal).
+#: The NB201 operations, in the order of their ids (the official order: none=0 ... avg_pool_3x3=4).
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-_NB201_FIX = "give a tuple of 6 op ids (0..4) in edge order (1<-0),(2<-0),(2<-1),(3<-0),(3<-1),(3<-2) or an official string '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'"
+#: The NB201 cell's edges, in the order of an architecture's entries (the official string's order).
+NB201_EDGES = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
+_NB201_INDEX = {op: i for i, op in enumerate(NB201_OPS)}
+_NB201_FIX = (
+    "give 6 op names (or op ids 0..4) of " + ", ".join(NB201_OPS) + " in edge order "
+    "(1<-0),(2<-0),(2<-1),(3<-0),(3<-1),(3<-2); convert an official string with the space's from_str first"
+)
 
 # NB101 op labels as in the official nasbench ModelSpec.
 NB101_OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
@@ -49,30 +59,59 @@ NB101_OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
 
 
 def nb201_arch(arch) -> tuple:
-    """The 6-tuple of op ids of an NB201 cell given as a tuple/list of ids or an official string.
+    """The 6-tuple of op ids of an NB201 cell given as 6 op names or 6 op ids, one per edge.
 
-    Edge order (1<-0),(2<-0),(2<-1),(3<-0),(3<-1),(3<-2), op ids in :data:`NB201_OPS` order,
-    the same as :class:`benchlab.benchmarks.nb201.NB201Space`, which parses the strings.
+    Edges in :data:`NB201_EDGES` order, op ids in :data:`NB201_OPS` order (the order of
+    ``benchlab.benchmarks.nb201``'s space, whose architectures are therefore accepted as
+    they are). A string (e.g. the official ``|op~0|+...`` form) is refused: parse it with
+    the search space first. Raises :class:`~benchlab.InvalidArchitecture`.
     """
-    if isinstance(arch, str):
-        return _parse_nb201(arch)
+    if isinstance(arch, (str, bytes)):
+        raise InvalidArchitecture(f"{arch!r} is not an NB201 cell here; {_NB201_FIX}")
     try:
         items = tuple(arch)
-        ops = tuple(operator.index(o) for o in items)  # ints and numpy ints; not floats
     except TypeError:
-        raise InvalidArchitecture(f"{arch!r} is not an NB201 architecture; {_NB201_FIX}") from None
-    if len(ops) != 6 or any(isinstance(o, bool) for o in items):
-        raise InvalidArchitecture(f"{arch!r} is not an NB201 architecture; {_NB201_FIX}")
-    if not all(0 <= o < 5 for o in ops):
-        raise InvalidArchitecture(f"{arch!r} has an op id outside 0..4; {_NB201_FIX}")
-    return ops
+        raise InvalidArchitecture(f"{arch!r} is not an NB201 cell; {_NB201_FIX}") from None
+    if len(items) != 6:
+        raise InvalidArchitecture(f"{arch!r} is not an NB201 cell (it has {len(items)} entries, not 6); {_NB201_FIX}")
+    ops = []
+    for item in items:
+        if isinstance(item, str):
+            op = _NB201_INDEX.get(item)
+            if op is None:
+                raise InvalidArchitecture(f"{arch!r} has an unknown op {item!r}; {_NB201_FIX}")
+        else:
+            if isinstance(item, bool):
+                raise InvalidArchitecture(f"{arch!r} is not an NB201 cell; {_NB201_FIX}")
+            try:
+                op = operator.index(item)  # ints and numpy ints; not floats
+            except TypeError:
+                raise InvalidArchitecture(f"{arch!r} is not an NB201 cell; {_NB201_FIX}") from None
+            if not 0 <= op < 5:
+                raise InvalidArchitecture(f"{arch!r} has an op id outside 0..4; {_NB201_FIX}")
+        ops.append(op)
+    return tuple(ops)
 
 
-def _parse_nb201(text: str) -> tuple:
-    """The official string form, parsed by the space itself (one parser for the project)."""
-    from benchlab.benchmarks.nb201 import NB201Space
+def nb201_edge_options(space, who: str = "this strategy") -> list[tuple[str, ...]]:
+    """The options of each decision of ``space`` when it is an NB201 cell space, else an error.
 
-    return NB201Space().from_str(text)
+    An NB201 cell space has 6 decisions (the edges, in :data:`NB201_EDGES` order), each
+    offering exactly the operations of :data:`NB201_OPS`, in any order (read through the
+    public ``space.choices()``). A strategy that builds NB201 networks maps its
+    architectures to op names with it: ``[opts[v] for opts, v in zip(options, arch)]``.
+    Raises :class:`~benchlab.InvalidConfig` naming ``who`` for another space.
+    """
+    try:
+        choices = space.choices()
+    except (AttributeError, NotImplementedError, TypeError):  # not a categorical space
+        choices = None
+    if not choices or len(choices) != 6 or any(sorted(map(str, opts)) != sorted(NB201_OPS) for _, opts in choices):
+        raise InvalidConfig(
+            f"{who}: searches the NAS-Bench-201 cell (6 edges x {', '.join(NB201_OPS)}); space "
+            f"{getattr(space, 'name', space)!r} is not it; run it on --benchmark nb201"
+        )
+    return [tuple(map(str, opts)) for _, opts in choices]
 
 
 def _check_positive(**values) -> None:
@@ -152,35 +191,67 @@ def nb201_flops(arch, num_classes: int = 10, C: int = 16, N: int = 5, in_channel
 
 
 def _as_matrix(matrix) -> list[list[int]]:
+    """``matrix`` as a square list of 0/1 int rows."""
     try:
-        rows = [[int(v) for v in row] for row in matrix]
-    except (TypeError, ValueError):
+        rows = [list(r) for r in (matrix.tolist() if hasattr(matrix, "tolist") else matrix)]
+    except TypeError:
         raise InvalidArchitecture(f"NB101 matrix must be a square 0/1 array, got {matrix!r}") from None
-    return rows
+    n = len(rows)
+    if n < 1 or any(len(r) != n for r in rows):
+        raise InvalidArchitecture(
+            f"NB101 matrix must be square, got {n} rows of lengths {sorted({len(r) for r in rows})}; "
+            "pass an n x n upper-triangular 0/1 array"
+        )
+    if any(isinstance(v, bool) or v not in (0, 1) for r in rows for v in r):
+        raise InvalidArchitecture("NB101 matrix entries must be 0 or 1; found other values")
+    return [[int(v) for v in r] for r in rows]
 
 
 def nb101_prune(matrix, ops: Sequence[str]) -> tuple[list[list[int]], list[str]]:
     """Validate an NB101 cell and drop the vertices not on an input -> output path.
 
-    The rules of the official ``nasbench`` ``ModelSpec`` (Ying et al., ICML 2019): square,
-    upper-triangular 0/1 matrix; ``ops[0] == "input"``, ``ops[-1] == "output"``, interior
-    ops in :data:`NB101_OPS`; a vertex that the input does not reach, or that does not reach
-    the output, is removed. Raises :class:`~benchlab.InvalidArchitecture` when the output is
-    not connected to the input. Returns ``(matrix, ops)`` as lists. (The benchmark's own
-    limits of 7 vertices and 9 edges are not enforced: any DAG builds.)
+    The cell is an adjacency matrix (edge ``i -> j`` when ``matrix[i][j] == 1``) and one op
+    name per vertex, the form of the official ``nasbench`` ``ModelSpec`` (Ying et al., ICML
+    2019): a square, strictly upper-triangular 0/1 matrix; ``ops[0] == "input"``,
+    ``ops[-1] == "output"``, interior ops in :data:`NB101_OPS`. A vertex that the input does
+    not reach, or that does not reach the output, is removed with its edges (the network
+    would never compute it; ``ModelSpec`` prunes the same way). Raises
+    :class:`~benchlab.InvalidArchitecture` for a malformed cell or when the output is not
+    connected to the input. Returns ``(matrix, ops)`` as lists. (The NB101 space's limits of
+    7 vertices and 9 edges are the space's business: any such DAG builds.)
     """
-    from benchlab.benchmarks.nb101._graph import prune  # the official ModelSpec rules, one implementation
-
+    rows = _as_matrix(matrix)
+    if isinstance(ops, str) or not isinstance(ops, Sequence):
+        raise InvalidArchitecture(f"NB101 ops must be a list of op names, got {ops!r}")
     ops = list(ops)
     if ops and (ops[0] != "input" or ops[-1] != "output"):
         raise InvalidArchitecture(f"NB101 ops must start with 'input' and end with 'output', got {ops!r}")
     bad = [o for o in ops[1:-1] if o not in NB101_OPS]
     if bad:
         raise InvalidArchitecture(f"unknown NB101 op(s) {bad!r}; interior ops are {', '.join(NB101_OPS)}")
-    pruned = prune(matrix, ops)  # raises InvalidArchitecture on a malformed matrix
-    if pruned is None:
+    n = len(rows)
+    if len(ops) != n:
+        raise InvalidArchitecture(f"NB101 cell has {len(ops)} ops for a {n}x{n} matrix; give one op per vertex")
+    for i, r in enumerate(rows):
+        if any(r[: i + 1]):
+            raise InvalidArchitecture(
+                "NB101 matrix must be strictly upper triangular (edges i -> j with i < j, vertices in "
+                f"topological order); row {i} has an entry on or below the diagonal"
+            )
+    succ = [[v for v in range(u + 1, n) if rows[u][v]] for u in range(n)]
+    reached = [u == 0 for u in range(n)]
+    for u in range(n):  # topological order: u's reachability from the input is final here
+        if reached[u]:
+            for v in succ[u]:
+                reached[v] = True
+    reaches = [u == n - 1 for u in range(n)]
+    for u in range(n - 1, -1, -1):
+        if any(reaches[v] for v in succ[u]):
+            reaches[u] = True
+    keep = [v for v in range(n) if reached[v] and reaches[v]]
+    if n < 2 or len(keep) < 2:
         raise InvalidArchitecture("NB101 cell: the output is not connected to the input; add an input -> output path")
-    return pruned[0].tolist(), list(pruned[1])
+    return [[rows[u][v] for v in keep] for u in keep], [ops[v] for v in keep]
 
 
 def nb101_vertex_channels(in_channels: int, out_channels: int, matrix) -> list[int]:

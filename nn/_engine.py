@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from benchlab._errors import InvalidConfig
+from benchlab import InvalidConfig
 
 __all__ = ["SearchData", "SearchEngine", "cosine_lr", "resolve_device", "seeded"]
 
@@ -63,14 +63,14 @@ def cosine_lr(step: int, total: int, lr: float, lr_min: float) -> float:
 class SearchData:
     """Train and valid splits of a live dataset as normalised float tensors on ``device``.
 
-    Loaded once per process and dataset/device (``benchlab.live`` ``load_dataset``); never
+    Loaded once per process and dataset/device (``benchlab.nn`` ``load_dataset``); never
     pickled with a strategy.
     """
 
     def __init__(self, name: str, device, root=None) -> None:
         import torch
 
-        from benchlab.live._data import load_dataset
+        from ._data import load_dataset
 
         data = load_dataset(name, root=root)
         mean = np.asarray(data.mean, dtype=np.float32).reshape(1, -1, 1, 1)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from benchlab.live._ops import OPS, ResNetBasicBlock, make_op
+from ._ops import OPS, ResNetBasicBlock, make_op
 
 __all__ = ["EDGE_SOURCES", "NODE_EDGES", "NB201SuperNet", "SearchCell", "gumbel_weights"]
 

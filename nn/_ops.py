@@ -17,7 +17,7 @@ its BatchNorm is *not* affine (``bias=not affine``): the supernets of DARTS/GDAS
 operations with ``affine=False`` and so get conv biases, while the stand-alone networks of
 the benchmark (``affine=True``) have none.
 
-This module imports torch; :mod:`benchlab.live` loads it lazily.
+This module imports torch; :mod:`benchlab.nn` loads it lazily.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ import torch
 from torch import nn
 
 from benchlab import InvalidConfig, UnknownName
+
+from ._flops import NB201_OPS
 
 __all__ = [
     "OPS",
@@ -39,8 +41,8 @@ __all__ = [
     "reset_parameters",
 ]
 
-# The official operation order (the op ids of benchlab.benchmarks.nb201: none=0 ... avg_pool_3x3=4).
-OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+#: The operation names, in the order of their ids (the official NB201 order: none=0 ... avg_pool_3x3=4).
+OPS = NB201_OPS
 
 
 def _check_stride(stride: int, what: str) -> int:

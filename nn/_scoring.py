@@ -1,7 +1,7 @@
 """Zero-cost proxies of NB201 cells on live networks, and their rank correlations with a table.
 
 Data-independent proxies (``params``, ``flops``, ``synflow``) are computed on the
-benchmark's own network: :class:`benchlab.live.NB201Network` with the table dataset's
+benchmark's own network: :class:`benchlab.nn.NB201Network` with the table dataset's
 classes, 3 input channels and its image size (32x32; 16x16 for ImageNet16-120), so
 ``params`` equals the table's parameter count. Data-dependent proxies use one batch of a
 live dataset (its channels, image size and classes), drawn from the *train* split with
@@ -14,9 +14,14 @@ import time
 
 import numpy as np
 
-from benchlab._errors import UnknownName
+from benchlab import UnknownName
 
-__all__ = ["BENCH_IMAGE", "CellScorer", "rank_correlations"]
+__all__ = ["BENCH_IMAGE", "DATA_INDEPENDENT", "PROXY_NAMES", "CellScorer", "rank_correlations"]
+
+#: Names of the zero-cost proxies (the keys of :data:`benchlab.nn.PROXIES`), known without torch.
+PROXY_NAMES = ("params", "flops", "synflow", "snip", "grad_norm", "grasp", "fisher", "jacob_cov", "naswot")
+#: The proxies that need no data (computed on the benchmark's own network and image size).
+DATA_INDEPENDENT = ("params", "flops", "synflow")
 
 #: (classes, image side) of the networks NB201 trains, per table dataset.
 BENCH_IMAGE = {"cifar10-valid": (10, 32), "cifar10": (10, 32), "cifar100": (100, 32), "ImageNet16-120": (120, 16)}
@@ -45,7 +50,7 @@ class CellScorer:
                  batch_size: int = 64, seed: int = 0, device: str = "cpu") -> None:  # fmt: skip
         import torch
 
-        from ._proxies import DATA_INDEPENDENT, PROXIES
+        from ._proxies import PROXIES
 
         unknown = [n for n in names if n not in PROXIES]
         if unknown:
@@ -62,7 +67,7 @@ class CellScorer:
         self._fns = PROXIES
         self.x = self.y = None
         if self.dependent:
-            from benchlab.live._data import load_dataset
+            from ._data import load_dataset
 
             if data is None:
                 raise UnknownName(f"proxies {self.dependent} need data: pass a live dataset (e.g. 'digits', 'fashion-mnist')")
@@ -78,13 +83,14 @@ class CellScorer:
         self.seconds = {n: 0.0 for n in self.names}
 
     def _net(self, arch, num_classes: int, in_channels: int, init_seed: int):
-        from benchlab.live._nb201_net import NB201Network
+        from ._nb201_net import NB201Network
 
         return NB201Network(arch, num_classes=num_classes, C=self.C, N=self.N, in_channels=in_channels,
                             init_seed=init_seed).to(self.device)  # fmt: skip
 
     def score(self, arch, init_seed: int | None = None) -> dict:
-        """``{proxy: value}`` of one cell (6 op ids); the networks start from ``init_seed``
+        """``{proxy: value}`` of one cell (6 op names or ids, one per edge, as
+        :class:`~benchlab.nn.NB201Network` takes them); the networks start from ``init_seed``
         (default: the scorer's seed)."""
         seed = self.seed if init_seed is None else init_seed
         out = {}

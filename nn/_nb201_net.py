@@ -2,7 +2,7 @@
 
 Stem (3x3 conv ``in_channels -> C`` + BatchNorm), then three stages of ``N`` cells at
 ``C``, ``2C`` and ``4C`` channels separated by residual reduction blocks
-(:class:`~benchlab.live._ops.ResNetBasicBlock`, stride 2), then BatchNorm + ReLU, global
+(:class:`~benchlab.nn.ResNetBasicBlock`, stride 2), then BatchNorm + ReLU, global
 average pooling and a linear classifier. Benchmark defaults: C=16, N=5 (paper, section
 2.1). A cell has 4 nodes; node ``j`` is the sum over ``i < j`` of ``op_{j<-i}(node i)``
 and node 3 is the cell's output. Parameter counts equal the benchmark's for every one of
@@ -100,8 +100,8 @@ class NB201Network(nn.Module):
 
     Parameters
     ----------
-    arch : tuple of 6 op ids (order of :data:`OPS`, edges (1<-0),(2<-0),(2<-1),(3<-0),(3<-1),(3<-2))
-        or an official string ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``.
+    arch : the cell: 6 op names of :data:`OPS` (or their ids), one per edge in the order
+        (1<-0),(2<-0),(2<-1),(3<-0),(3<-1),(3<-2); ``net.arch`` holds the op ids.
     num_classes : 10 (CIFAR-10), 100 (CIFAR-100), 120 (ImageNet16-120), ...
     C, N : stem channels and cells per stage; the benchmark's 16 and 5 by default.
     in_channels : image channels (3; 1 for Fashion-MNIST or digits).

@@ -1,4 +1,9 @@
-"""``benchlab proxies``: zero-cost proxies of sampled NB201 cells vs the table's accuracies."""
+"""``benchlab proxies``: zero-cost proxies of sampled NB201 cells vs the table's accuracies.
+
+A plug-in command (:data:`PROXIES_COMMAND`), registered by the proxy strategies
+(``benchlab.strategies.proxy_search``). It reads the ``nb201`` benchmark through the
+registry, by name; building its parser imports neither torch nor scipy.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,16 @@ import math
 import time
 from pathlib import Path
 
-from .._errors import InvalidConfig
+from benchlab import InvalidConfig
+from benchlab.ext import Command
 
-__all__ = ["add_proxies_parser", "cmd_proxies"]
+__all__ = ["PROXIES_COMMAND", "add_proxies_parser", "cmd_proxies"]
 
 _DEFAULT_PROXIES = ("params", "flops", "synflow", "snip", "grad_norm", "naswot")
 
 
 def add_proxies_parser(sub) -> argparse.ArgumentParser:
+    """Add ``proxies`` to the top-level sub-parsers ``sub``."""
     p = sub.add_parser(
         "proxies",
         help="zero-cost proxies of sampled NB201 cells and their rank correlation with the table",
@@ -38,11 +45,26 @@ def add_proxies_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
+def _table_of(bench):
+    """The table behind a table benchmark (its ``table`` attribute: a table or its name), or None."""
+    from benchlab import DataError, open_table
+
+    table = getattr(bench, "table", None)
+    if isinstance(table, str):
+        try:
+            return open_table(table)
+        except DataError:
+            return None
+    return table if hasattr(table, "column") else None
+
+
 def cmd_proxies(args) -> int:
+    """Run ``benchlab proxies``; returns the exit status."""
     import numpy as np
 
-    from .._runner import make_benchmark
-    from ..oneshot._scoring import CellScorer, rank_correlations
+    from benchlab import make_benchmark
+
+    from ._scoring import CellScorer, rank_correlations
 
     if args.benchmark != "nb201":
         raise InvalidConfig(f"benchlab proxies: benchmark {args.benchmark!r} is not supported; use --benchmark nb201")
@@ -53,6 +75,7 @@ def cmd_proxies(args) -> int:
     rng = np.random.default_rng(args.seed)
     ids = rng.choice(int(space.size), size=min(args.sample, int(space.size)), replace=False)
     archs = [space.from_id(int(i)) for i in ids]
+    options = [opts for _, opts in space.choices()]  # the networks take op names per edge
     scorer = CellScorer(args.proxies, bench_dataset=args.dataset, data=args.data, C=args.C, N=args.N,
                         batch_size=args.batch_size, seed=args.seed, device=args.device)  # fmt: skip
     acc_col = f"{args.dataset}/valid_acc@200"
@@ -61,7 +84,7 @@ def cmd_proxies(args) -> int:
     for arch in archs:
         rep = bench.report(arch)
         rows.append({"arch": space.to_str(arch), "accuracy": rep.get(acc_col, math.nan),
-                     "table_params": rep.get(f"{args.dataset}/params", math.nan), **scorer.score(arch)})  # fmt: skip
+                     "table_params": rep.get(f"{args.dataset}/params", math.nan), **scorer.score([opts[v] for opts, v in zip(options, arch)])})  # fmt: skip
     wall = time.perf_counter() - t0
     acc = [r["accuracy"] for r in rows]
     result = {"benchmark": "nb201", "dataset": args.dataset, "accuracy": acc_col, "data": args.data, "sample": len(rows),
@@ -70,7 +93,7 @@ def cmd_proxies(args) -> int:
     for name in args.proxies:
         result["correlations"][name] = rank_correlations([r[name] for r in rows], acc)
     monet = f"{args.dataset}/score_naswot"
-    table = getattr(bench, "_table", None)
+    table = _table_of(bench)
     if table is not None and monet in table:
         col = np.asarray(table.column(monet), dtype=np.float64)
         theirs = [float(col[space.to_id(a)]) for a in archs]
@@ -100,3 +123,7 @@ def cmd_proxies(args) -> int:
         (args.out / "correlations.json").write_text(json.dumps(result, indent=2, allow_nan=True) + "\n")
         print(f"wrote {args.out / 'scores.csv'} and {args.out / 'correlations.json'}")
     return 0
+
+
+#: ``benchlab proxies``: register it with :func:`benchlab.ext.register_command` (the proxy strategies do).
+PROXIES_COMMAND = Command("proxies", add_proxies_parser, cmd_proxies, "zero-cost proxies of NB201 cells vs a table")

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._errors import InvalidConfig
+from benchlab import InvalidConfig
 
 __all__ = [
     "NB101_RECIPE",
@@ -485,7 +485,7 @@ def train(
     callback: Callable[[int, dict], None] | None = None,
     checkpoint_last: bool = True,
 ) -> TrainResult:
-    """Train ``model_fn()`` on ``data`` (an :class:`~benchlab.live.ImageData`) with ``config``.
+    """Train ``model_fn()`` on ``data`` (an :class:`~benchlab.nn.ImageData`) with ``config``.
 
     ``seed`` seeds the weight initialisation and the trainer's generator (batch order and
     augmentation). With ``checkpoint_path``, a checkpoint is written atomically after every
@@ -498,7 +498,7 @@ def train(
     import torch
 
     if not isinstance(config, TrainConfig):
-        raise InvalidConfig(f"config must be a benchlab.live.TrainConfig, got {type(config).__name__}")
+        raise InvalidConfig(f"config must be a benchlab.nn.TrainConfig, got {type(config).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InvalidConfig(f"seed must be an integer >= 0, got {seed!r}")
     device = resolve_device(config.device)

@@ -1,7 +1,7 @@
 """Zero-cost proxies: scores of an untrained network that are meant to rank architectures.
 
 Every proxy is a function ``proxy(model, inputs, targets) -> float`` on a torch classifier
-that returns logits (e.g. :class:`benchlab.live.NB201Network`). None of them changes the
+that returns logits (e.g. :class:`benchlab.nn.NB201Network`). None of them changes the
 caller's model: gradient-based proxies work on a deep copy (train mode, so BatchNorm uses
 batch statistics, as the reference code). For fixed weights and inputs they are
 deterministic on CPU (build the model with a seeded ``init_seed``).
@@ -12,7 +12,7 @@ summed over the weights of every ``Conv2d`` and ``Linear`` layer (biases and Bat
 excluded), with the cross-entropy loss of one batch.
 
 * ``params`` -- number of parameters (all of them, as the NB201 tables count).
-* ``flops`` -- FLOPs per image (:func:`benchlab.live.count_flops` convention).
+* ``flops`` -- FLOPs per image (:func:`benchlab.nn.count_flops` convention).
 * ``synflow`` -- Tanaka et al., "Pruning neural networks without any data by iteratively
   conserving synaptic flow", NeurIPS 2020: on a copy in float64 with every weight replaced
   by its absolute value and BatchNorm removed (``bn=False`` in zero-cost-nas), ``R =
@@ -42,6 +42,8 @@ import math
 import numpy as np
 import torch
 from torch import nn
+
+from ._scoring import DATA_INDEPENDENT as _DATA_INDEPENDENT
 
 __all__ = [
     "PROXIES",
@@ -83,7 +85,7 @@ def params(model, inputs=None, targets=None) -> float:
 
 def flops(model, inputs, targets=None) -> float:
     """FLOPs per image on images shaped like ``inputs[0]``."""
-    from benchlab.live._flops import count_flops
+    from ._flops import count_flops
 
     return float(count_flops(model, tuple(inputs.shape[1:])))
 
@@ -219,4 +221,4 @@ PROXIES = {
     "naswot": naswot,
 }
 #: Proxies that need no data (computed on the benchmark's own network and image size).
-DATA_INDEPENDENT = ("params", "flops", "synflow")
+DATA_INDEPENDENT = _DATA_INDEPENDENT
