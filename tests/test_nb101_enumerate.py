@@ -83,8 +83,8 @@ def test_isomorphic_relabellings_are_one_cell():
 # -- the committed enumeration and the nb101-space table -------------------------------
 def test_committed_enumeration_has_every_cell_and_the_known_one():
     cells = load_cells()  # checks: count, distinct, limits, known cell, 2,000 rehashed rows
-    assert len(cells["hash"]) == len(np.unique(cells["hash"])) == 423_624
-    row = int(np.nonzero(cells["hash"] == np.array(bytes.fromhex(KNOWN_HASH), dtype="S16"))[0][0])
+    assert len(cells["hash8"]) == len(np.unique(cells["hash8"])) == 423_624
+    row = int(np.nonzero(cells["hash8"] == np.array(bytes.fromhex(KNOWN_HASH)[:8], dtype="S8"))[0][0])
     m, ops = spec_of(cells, row)
     assert m.tolist() == NNI_MATRIX and ops == NNI_OPS
     assert cells["n_vertices"].min() == 2 and cells["n_vertices"].max() == 7 and cells["n_edges"].max() == 9
@@ -98,7 +98,7 @@ def test_committed_enumeration_is_checked(tmp_path):
 
     cells = load_cells(check=False)
     bad = {k: v.copy() for k, v in cells.items()}
-    bad["hash"][0], bad["hash"][-1] = cells["hash"][-1], cells["hash"][0]  # rows 0 and -1 are among the checked
+    bad["hash8"][0], bad["hash8"][-1] = cells["hash8"][-1], cells["hash8"][0]  # rows 0 and -1 are among the checked
     path = save_cells(bad, tmp_path / "cells.npz")
     with pytest.raises(DataError, match="does not hash to the stored key"):
         load_cells(path)
@@ -121,19 +121,31 @@ def test_pack_specs_round_trip():
 def test_space_table_build(tmp_path):
     folder = build_space(None, root=tmp_path)
     t = open_table(SPACE_NAME, tmp_path)
-    hashes = t.column("hash")
+    hashes = t.column("hash8")
     assert t.n_rows == 423_624 and t.meta["complete"] and np.all(hashes[:-1] < hashes[1:])
-    i = int(np.searchsorted(hashes, np.array(bytes.fromhex(KNOWN_HASH), dtype="S16")))
+    i = int(np.searchsorted(hashes, np.array(bytes.fromhex(KNOWN_HASH)[:8], dtype="S8")))
     m, ops = decode_spec(int(t.column("n_vertices")[i]), int(t.column("adjacency")[i]), t.column("ops")[i])
     assert m.tolist() == NNI_MATRIX and ops == NNI_OPS and int(t.column("n_edges")[i]) == 9
     assert int(t.column("gen_index")[i]) >= 0 and folder.is_dir()
+    # a full key is looked up exactly: the prefix match is confirmed by the recomputed full hash
+    from benchlab import InvalidArchitecture
+    from benchlab.benchmarks.nb101 import find_cell
+
+    m, ops = find_cell(KNOWN_HASH, t)
+    assert m.tolist() == NNI_MATRIX and ops == NNI_OPS
+    forged = KNOWN_HASH[:16] + "0" * 16  # the same 8-byte prefix, another hash
+    with pytest.raises(InvalidArchitecture, match="not the module hash"):
+        find_cell(forged, t)
 
 
 @pytest.mark.slow
 def test_full_enumeration_equals_the_committed_file():
+    from benchlab.benchmarks.nb101._cells import _prefix
+
     fresh = enumerate_cells()
     stored = load_cells()
-    assert len(fresh["hash"]) == 423_624
+    assert len(fresh["hash"]) == len(np.unique(fresh["hash"])) == 423_624
+    fresh["hash8"] = _prefix(fresh.pop("hash"))  # the file keeps the first 8 bytes (distinct, as checked)
     for key in stored:
         assert np.array_equal(fresh[key], stored[key]), key
 

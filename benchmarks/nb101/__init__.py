@@ -20,7 +20,7 @@
 from . import _protocol  # noqa: F401  (registers `benchlab reproduce nb101`)
 from ._benchmark import NB101
 from ._build import NASLIB_NAME, build_naslib500, decode_naslib_key
-from ._cells import SPACE_NAME, build_space, load_cells
+from ._cells import SPACE_NAME, build_space, find_cell, load_cells
 from ._enumerate import brute_force_cells, enumerate_cells
 from ._graph import OPS, arch_hash, from_spec, is_valid, module_hash, prune, spec_hash, to_spec
 from ._import import EPOCHS, N_CELLS, decode_spec, encode_spec, import_nb101
@@ -59,6 +59,7 @@ __all__ = [
     "is_valid",
     "iter_record_batches",
     "iter_records",
+    "find_cell",
     "load_cells",
     "masked_crc32c",
     "module_hash",

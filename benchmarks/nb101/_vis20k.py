@@ -35,7 +35,7 @@ import numpy as np
 from benchlab import DataError
 from benchlab.ext import Column, Source, TableBuilder, check_source_file, fetch_sources, register_table_builder, write_table
 
-from ._cells import load_cells, spec_of
+from ._cells import find_rows, load_cells, spec_of
 from ._import import spec_columns
 from ._params import param_count
 
@@ -79,17 +79,16 @@ def build_vis20k(source_dir: Path, root: Path | None = None, progress: Callable[
         raise DataError(f"{path}: repeated keys; replace the file")
     say("mapping the keys to cells through the NB101 enumeration")
     cells = load_cells()
-    by_hash = np.argsort(cells["hash"], kind="stable")
-    sorted_hashes = cells["hash"][by_hash]
-    pos = np.minimum(np.searchsorted(sorted_hashes, keys), len(sorted_hashes) - 1)
-    missing = np.nonzero(sorted_hashes[pos] != keys)[0]
+    by_hash = np.argsort(cells["hash8"], kind="stable")
+    rows = find_rows({k: v[by_hash] for k, v in cells.items()}, keys)  # prefix match, full hash confirmed
+    missing = np.nonzero(rows < 0)[0]
     if len(missing):
         raise DataError(f"{path}: {len(missing)} keys are not NAS-Bench-101 cells (e.g. {raw['key'][missing[0]]}); "
                         "replace the file")  # fmt: skip
-    rows = by_hash[pos]
+    rows = by_hash[rows]
     order = np.argsort(keys, kind="stable")  # rows sorted by module hash
     rows = rows[order]
-    cols: dict[str, np.ndarray] = {k: cells[k][rows] for k in ("hash", "n_vertices", "adjacency", "ops")}
+    cols: dict[str, np.ndarray] = {"hash": keys[order], **{k: cells[k][rows] for k in ("n_vertices", "adjacency", "ops")}}
     params = np.asarray(raw["trainable_parameters"], dtype=np.int64)[order]
     say("checking every parameter count against the closed form")
     closed = np.array([param_count(*spec_of(cells, r)) for r in rows.tolist()], dtype=np.int64)
