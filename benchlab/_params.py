@@ -111,27 +111,15 @@ class Param:
             if isinstance(value, str) and value.strip().lower() in ("true", "false"):
                 return value.strip().lower() == "true"
             raise bad
-        if kind is int:
+        if kind in (int, float):  # numbers: never a boolean; text is parsed; accepted values kept as given
             if isinstance(value, bool):
                 raise bad
-            if isinstance(value, int):
-                return value
-            if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
-                return value  # 1e3 from JSON: integral, kept as given
-            if isinstance(value, str):
-                try:
-                    return int(value.strip())
-                except ValueError:
-                    raise bad from None
-            raise bad
-        if kind is float:
-            if isinstance(value, bool):
-                raise bad
-            if isinstance(value, (int, float)):
+            if isinstance(value, int) or (isinstance(value, float) and (
+                    kind is float or (value.is_integer() and abs(value) < 2**63))):  # 1e3 from JSON is integral
                 return value
             if isinstance(value, str):
                 try:
-                    return float(value.strip())
+                    return kind(value.strip())
                 except ValueError:
                     raise bad from None
             raise bad
