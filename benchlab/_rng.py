@@ -69,6 +69,15 @@ class RandomStream:
         self._pos = pos + 1
         return self._buf[pos]
 
+    def uniforms(self, n: int) -> list[float]:
+        """``n`` uniform doubles in [0, 1): the same values as ``n`` calls of :meth:`random`."""
+        pos = self._pos
+        end = pos + n
+        if end <= len(self._buf):
+            self._pos = end
+            return self._buf[pos:end]
+        return [self.random() for _ in range(n)]
+
     def integers(self, low: int, high: int | None = None) -> int:
         """One integer uniform in [low, high), or in [0, low) when ``high`` is None."""
         if high is None:

@@ -93,7 +93,7 @@ def _continued(bench: Benchmark, trial, ev: Evaluation) -> Evaluation:
             f"trial {trial.id} resumes from fidelity {start} but asks for {ev.fidelity}: continuing needs a higher fidelity"
         )
     extra = ev.cost - bench.query_cost(trial.arch, start)
-    return Evaluation(ev.metrics, extra if extra > 0.0 else 0.0, ev.fidelity, ev.seed)
+    return Evaluation(ev.metrics, extra if extra > 0.0 else 0.0, ev.fidelity, ev.seed, ev.feasible)
 
 
 def _charged(trial, ev: Evaluation) -> Evaluation:
@@ -103,10 +103,11 @@ def _charged(trial, ev: Evaluation) -> Evaluation:
     cost = float(trial.cost)
     if not 0.0 <= cost < math.inf:
         raise BenchlabError(f"trial {trial.id} carries cost {trial.cost!r}: Trial.cost must be finite and >= 0; fix the strategy's ask()")
-    return Evaluation(ev.metrics, cost, ev.fidelity, ev.seed)
+    return Evaluation(ev.metrics, cost, ev.fidelity, ev.seed, ev.feasible)
 
 
-def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _Recorder, objective: str) -> str:
+def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _Recorder, objective: str,
+          keep_metrics: bool = False) -> str:  # fmt: skip
     """Drive ask/evaluate/tell until the budget ends; return why it stopped.
 
     One loop for every mode: ``n_workers`` workers on a simulated clock. Each free worker
@@ -129,7 +130,7 @@ def _loop(strategy: Strategy, bench: Benchmark, spec: RunSpec, bench_rng, rec: _
     max_seconds = spec.max_seconds if spec.max_seconds is not None else math.inf
     ask, tell, evaluate = strategy.ask, strategy.tell, bench.evaluate
     record = rec.flat.extend
-    keep_metrics = len(bench.objectives) > 1
+    keep_metrics = keep_metrics or len(bench.objectives) > 1
     sync = bool(spec.sync)
     heappush, heappop = heapq.heappush, heapq.heappop
     nan, inf = math.nan, math.inf
@@ -209,11 +210,35 @@ def _incumbents_by_fidelity(scores: np.ndarray, fid: np.ndarray) -> np.ndarray:
     return out
 
 
+def _feasible_incumbents(values: np.ndarray, sign: float, fidelity: np.ndarray, feasible: np.ndarray) -> np.ndarray:
+    """:func:`_incumbents` among the feasible rows only; -1 before the first feasible row
+    (no incumbent yet: its regret is undefined)."""
+    idx = np.flatnonzero(feasible)
+    out = np.full(values.size, -1, dtype=np.int64)
+    if idx.size == 0:
+        return out
+    sub = _incumbents(values[idx], sign, fidelity[idx])
+    count = np.cumsum(feasible) - 1  # feasible rows told so far, minus one
+    has = count >= 0
+    out[has] = idx[sub[count[has]]]
+    return out
+
+
 def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy | None = None) -> RunResult:
     """Execute one run and return its trajectory and summary (nothing is written).
 
     If the strategy raises, the evaluations finished so far are kept, and the error and
     its traceback are in the summary (``status: "error"``).
+
+    On a benchmark with constraints (``bench.constraint_set``, hardware-aware NAS) the
+    strategy gets the constraint set in ``setup``, the incumbent is the best *feasible*
+    result so far (an infeasible evaluation costs the same and never becomes the
+    incumbent), regret is against the constrained optimum (``bench.optimum``: the best
+    report-metric value among feasible architectures) and is NaN, with an empty incumbent,
+    until the first feasible result. The trajectory gains ``feasible``, ``violation`` and
+    one ``constraint:<metric>`` column per constraint metric; the summary gains
+    ``constraints``, ``n_feasible``, ``feasibility_rate`` (feasible fraction of the
+    evaluations), ``first_feasible_eval`` and ``unconstrained_optimum``.
     """
     bench = benchmark if benchmark is not None else make_benchmark(spec.benchmark, spec.benchmark_kwargs)
     strat = strategy if strategy is not None else make_strategy(spec.strategy, spec.strategy_kwargs)
@@ -223,11 +248,16 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
     strategy_seed, bench_seed = seq.spawn(2)
     bench_rng = np.random.default_rng(bench_seed)
     rec = _Recorder()
+    cons = getattr(bench, "constraint_set", None)
+    cons = cons if cons else None
     t0 = time.perf_counter()
     error = None
     try:
-        strat.setup(bench.space, bench.objectives, bench.fidelity, seed=strategy_seed)
-        reason = _loop(strat, bench, spec, bench_rng, rec, objective.name)
+        if cons is None:
+            strat.setup(bench.space, bench.objectives, bench.fidelity, seed=strategy_seed)
+        else:
+            strat.setup(bench.space, bench.objectives, bench.fidelity, seed=strategy_seed, constraints=cons)
+        reason = _loop(strat, bench, spec, bench_rng, rec, objective.name, cons is not None)
     except Exception as exc:  # a failing strategy must not lose finished evaluations
         reason = "error"
         error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
@@ -236,10 +266,17 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
     r_arch, r_end = rec.column("arch"), rec.column("end")
     values = np.asarray(rec.column("value"), dtype=np.float64)
     fid = [math.nan if f is None else float(f) for f in rec.column("fidelity")]
-    inc = _incumbents(values, objective.sign, np.asarray(fid, dtype=np.float64))
-    unique_inc = {}
+    if cons is None:
+        inc = _incumbents(values, objective.sign, np.asarray(fid, dtype=np.float64))
+    else:
+        metrics_rows = rec.column("metrics")
+        violation = np.array([cons.violation(m) for m in metrics_rows], dtype=np.float64)
+        feasible = violation == 0.0
+        inc = _feasible_incumbents(values, objective.sign, np.asarray(fid, dtype=np.float64), feasible)
+    unique_inc = {-1: math.nan}
     for i in np.unique(inc).tolist():
-        unique_inc[i] = bench.report(r_arch[i])[report_metric]
+        if i >= 0:
+            unique_inc[i] = bench.report(r_arch[i])[report_metric]
     inc_test = np.array([unique_inc[i] for i in inc.tolist()], dtype=np.float64)
     optimum = bench.optimum(report_metric)
     regret = objective.sign * (optimum - inc_test)
@@ -257,15 +294,23 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
         "end": np.asarray(r_end, dtype=np.float64),
         "cost": np.asarray(rec.column("cost"), dtype=np.float64),
         "value": values,
-        "incumbent": [arch_str[i] for i in inc.tolist()],
+        "incumbent": [arch_str[i] if i >= 0 else "" for i in inc.tolist()],
         "incumbent_value": values[inc] if values.size else values,
         "incumbent_test": inc_test,
         "regret": regret,
     }
+    if cons is not None:
+        columns["incumbent_value"] = np.where(inc >= 0, columns["incumbent_value"], math.nan)
+        columns["feasible"] = feasible
+        columns["violation"] = violation
+        for m in cons.metrics:
+            columns[f"constraint:{m}"] = np.asarray([d.get(m, math.nan) for d in metrics_rows], dtype=np.float64)
     for obj in bench.objectives[1:]:  # multi-objective runs: every objective, for Pareto fronts and hypervolume
         columns[f"objective:{obj.name}"] = np.asarray([m.get(obj.name, math.nan) for m in rec.column("metrics")], dtype=np.float64)
     final = None
-    if values.size:
+    if values.size and int(inc[-1]) < 0:  # constrained run without a feasible result: no incumbent
+        final = {"incumbent": None, "incumbent_value": None, "test": None, "regret": None, "report": None}
+    elif values.size:
         last = int(inc[-1])
         final = {
             "incumbent": arch_str[last],
@@ -305,4 +350,14 @@ def run(spec: RunSpec, *, benchmark: Benchmark | None = None, strategy: Strategy
         "strategy_stats": strategy_stats,
         "error": error,
     }
+    if cons is not None:
+        n_feasible = int(feasible.sum())
+        summary.update({
+            "constraints": cons.strings(),
+            "n_feasible": n_feasible,
+            "feasibility_rate": n_feasible / values.size if values.size else None,
+            "first_feasible_eval": int(np.argmax(feasible)) + 1 if n_feasible else None,
+            "unconstrained_optimum": bench.unconstrained_optimum(report_metric)
+            if hasattr(bench, "unconstrained_optimum") else None,
+        })  # fmt: skip
     return RunResult(spec, columns, summary)

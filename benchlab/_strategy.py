@@ -6,6 +6,7 @@ import inspect
 import math
 from typing import Hashable, Sequence
 
+from ._constraints import ConstraintSet
 from ._errors import InvalidConfig
 from ._rng import RandomStream
 from ._space import SearchSpace
@@ -37,7 +38,15 @@ class Strategy:
 
     ``tags`` decide which conformance checks apply: ``exhaustive`` (never repeats an
     architecture and returns None once the space is exhausted), ``multi_fidelity``,
-    ``multi_objective``, ``needs_training``, ``model_based``.
+    ``multi_objective``, ``needs_training``, ``model_based``, ``transfer`` (takes prior
+    knowledge from another task; checked for test-split access), ``constraint_aware`` (uses
+    the benchmark's constraints; without them it is its base strategy).
+
+    On a benchmark with constraints (hardware-aware NAS), ``setup`` receives its
+    :class:`~benchlab.ext.ConstraintSet` as ``self.constraints`` (empty and falsy otherwise),
+    evaluations carry the constraint metrics and ``feasible``, and the incumbent that
+    ``recommend`` returns is the best *feasible* result (the best infeasible one until a
+    feasible result is told).
     """
 
     name: str = "strategy"
@@ -73,10 +82,15 @@ class Strategy:
         objectives: Sequence[Objective],
         fidelity: Fidelity | None = None,
         seed=None,
+        *,
+        constraints: ConstraintSet | None = None,
     ) -> "Strategy":
-        """Prepare a run on ``space``. ``seed`` is an int or ``numpy.random.SeedSequence``."""
+        """Prepare a run on ``space``. ``seed`` is an int or ``numpy.random.SeedSequence``;
+        ``constraints`` is the benchmark's :class:`~benchlab.ext.ConstraintSet` (the harness
+        passes it only on a constrained benchmark)."""
         if not objectives:
             raise InvalidConfig(f"{self.name}: setup needs at least one objective")
+        self.constraints = constraints if constraints is not None else ConstraintSet()
         self.space = space
         self.objectives = tuple(objectives)
         self.fidelity = fidelity
@@ -85,6 +99,7 @@ class Strategy:
         self._objective = self.objectives[0]
         self._best_score = -math.inf
         self._best_arch = None
+        self._best_feasible = True
         self._n_told = 0
         self._setup()
         return self
@@ -106,9 +121,11 @@ class Strategy:
         value = evaluation.metrics.get(self._objective.name, math.nan)
         score = self._objective.score(value)
         self._n_told += 1
-        if score > self._best_score or self._best_arch is None:
+        ok = evaluation.feasible is not False  # constrained benchmarks: feasible results first
+        if self._best_arch is None or (ok, score) > (self._best_feasible, self._best_score):
             self._best_score = score
             self._best_arch = trial.arch
+            self._best_feasible = ok
         self._tell(trial, evaluation, score)
 
     def _tell(self, trial: Trial, evaluation: Evaluation, score: float) -> None:

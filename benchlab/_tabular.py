@@ -39,6 +39,11 @@ subclass with a recipe, declared parameters and an ``__init__`` that forwards th
         def __init__(self, dataset: str = "cifar10", fidelity: int = 100) -> None:
             super().__init__(dataset=dataset, fidelity=fidelity, report_metric="test_acc")
 
+A recipe may also declare *constraint metrics* (``TableRecipe.constraints``): per-architecture
+model properties (latency on a device, parameters, FLOPs, energy) that a ``constraints``
+argument such as ``["latency/pixel3<=12"]`` may bound (hardware-aware NAS; see
+:class:`~benchlab.ext.ConstraintSet`). Test and report columns are never constraint metrics.
+
 Everything here is torch-free and knows nothing of NAS: any table whose rows are the ids
 of a :class:`SearchSpace` works.
 """
@@ -51,6 +56,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from ._benchmark import Benchmark
+from ._constraints import ConstraintSet, parse_constraint
 from ._errors import InvalidArchitecture, InvalidConfig
 from ._space import SearchSpace
 from ._tables import Column, Table, open_table
@@ -114,6 +120,12 @@ class TableRecipe:
       name themselves; ``extra_hint``: examples for its error.
     * ``describe``: keys ``describe()`` adds, among ``dataset``, ``seed_mode``, ``table``,
       ``cost`` and the ``fields``.
+    * ``constraints``: constraint metric name -> column template, for model properties a
+      ``constraints`` argument may bound (and strategies may see): e.g.
+      ``{"params": "{dataset}/params"}``. A name ending in ``*`` declares a family, the
+      ``*`` of the column template taking the rest of the name: ``{"latency/*":
+      "latency/*"}`` allows ``latency/pixel3`` for every ``latency/...`` column of the
+      table. Only per-architecture columns of no data split may be declared.
     """
 
     table: str
@@ -135,6 +147,7 @@ class TableRecipe:
     extra_column: str = "{dataset}/{name}"
     extra_hint: str = ""
     describe: tuple = ()
+    constraints: Mapping[str, str] = field(default_factory=dict)
 
 
 class ArrayTable:
@@ -210,7 +223,10 @@ class TabularBenchmark(Benchmark):
     ``"time"`` or ``"evaluation"``); ``report_metric`` (default the primary objective);
     ``table`` (store name, default the recipe's); ``extra_objectives`` (further
     per-architecture columns to minimise); ``space`` (instead of ``recipe.space()``);
-    ``fields`` (values of further ``{field}`` templates).
+    ``fields`` (values of further ``{field}`` templates); ``constraints`` (a list of
+    ``"metric<=value"`` / ``"metric>=value"`` strings over the recipe's constraint metrics:
+    evaluations then carry those metrics and ``feasible``, ``optimum`` is the constrained
+    optimum and ``constraint_set`` offers a free look-up of them, see the module docstring).
 
     ``load_table(name)`` is the one hook: it returns the table (default: the store's, with
     a ``DataError`` naming the build command when it is absent).
@@ -218,6 +234,9 @@ class TabularBenchmark(Benchmark):
 
     recipe: TableRecipe
     report_split = "test"
+    constraint_set = ConstraintSet()  # set per instance by a ``constraints`` argument
+    _constraint_arrays: Mapping = {}
+    _feasible_rows = None
 
     def __init__(
         self,
@@ -232,6 +251,7 @@ class TabularBenchmark(Benchmark):
         extra_objectives: list | None = None,
         space: SearchSpace | None = None,
         fields: Mapping[str, str] | None = None,
+        constraints: list | tuple | None = None,
     ) -> None:
         r, label = self.recipe, self.name
         self.dataset, self.objective, self.seed_mode, self.cost = dataset, objective, seed_mode, cost
@@ -323,6 +343,7 @@ class TabularBenchmark(Benchmark):
             self._report_map[report_metric] = report_metric
         self._report_lists: dict | None = None
         self._views: dict = {}
+        self._setup_constraints(constraints)
         self._cols = dict(self._view(None).arrays)  # objective columns at the default fidelity (scripts/bench_harness.py)
 
     # -- the hook ------------------------------------------------------------------------------
@@ -410,6 +431,17 @@ class TabularBenchmark(Benchmark):
         return self._report_metric or self.objectives[0].name
 
     def evaluate(self, arch, fidelity=None, *, rng=None) -> Evaluation:
+        if self._constraint_arrays:
+            return self._constrained(self._evaluate(arch, fidelity, rng), self._row(arch))
+        return self._evaluate(arch, fidelity, rng)
+
+    def evaluate_many(self, archs, fidelity=None, *, rng=None) -> list[Evaluation]:
+        evs = self._evaluate_many(archs, fidelity, rng)
+        if self._constraint_arrays:
+            return [self._constrained(ev, self._row(a)) for ev, a in zip(evs, archs)]
+        return evs
+
+    def _evaluate(self, arch, fidelity, rng) -> Evaluation:
         view = self._views.get(fidelity) or self._view(fidelity)
         if self._one:
             if rng is None or view.seeds is None:
@@ -439,7 +471,7 @@ class TabularBenchmark(Benchmark):
             metrics[n] = float(view.seeds[row, k])
         return Evaluation(metrics, view.costs[row], fid, int(view.seed_labels[k]))
 
-    def evaluate_many(self, archs, fidelity=None, *, rng=None) -> list[Evaluation]:
+    def _evaluate_many(self, archs, fidelity, rng) -> list[Evaluation]:
         view = self._views.get(fidelity) or self._view(fidelity)
         fid = view.fidelity if fidelity is None else fidelity
         if self._one and (rng is None or view.seeds is None):
@@ -478,7 +510,9 @@ class TabularBenchmark(Benchmark):
         row = self._row(arch)
         return {k: v[row] for k, v in lists.items()}
 
-    def optimum(self, metric: str) -> float:
+    def optimum(self, metric: str, *, constrained: bool = True) -> float:
+        """Best value of a report metric over the table; with constraints, over the feasible
+        architectures only (the constrained optimum, for feasible regret)."""
         r = self.recipe
         col = self._report_map.get(metric)
         if col is None:
@@ -489,11 +523,139 @@ class TabularBenchmark(Benchmark):
         if metric in r.uncertain:
             raise InvalidConfig(f"{metric} is an uncertainty, not something to optimise")
         direction = r.metrics[metric].direction if metric in r.metrics else "max"
+        if self._feasible_rows is not None and constrained:
+            return self._constrained_optimum(col, direction)
         return self._table.optimum(col, direction)
+
+    def unconstrained_optimum(self, metric: str) -> float:
+        """:meth:`optimum` over the whole space, ignoring the constraints."""
+        return self.optimum(metric, constrained=False)
 
     def describe(self) -> dict:
         d = super().describe()
         values = {"dataset": self.dataset, "seed_mode": self.seed_mode, "table": self.table, "cost": self._cost_kind,
                   **{k: v for k, v in self._ctx.items() if k not in ("dataset", "seed_mode")}}  # fmt: skip
         d.update((k, values[k]) for k in self.recipe.describe)
+        if self._constraint_arrays:
+            d["constraints"] = self.constraint_set.strings()
+            d["feasible_fraction"] = float(self._feasible_rows.size / self._table.n_rows)
         return d
+
+    # -- constraints ---------------------------------------------------------------------------
+    def constraint_metrics(self) -> list[str]:
+        """The constraint metrics the recipe declares and the table holds (model properties)."""
+        t, out = self._table, []
+        for name, template in self.recipe.constraints.items():
+            if name.endswith("*"):
+                head, _, tail = self._col(template).partition("*")
+                for col in t.columns:
+                    if (col.startswith(head) and col.endswith(tail) and len(col) > len(head) + len(tail)
+                            and self._constraint_usable(col)):  # fmt: skip
+                        out.append(name[:-1] + col[len(head) : len(col) - len(tail)])
+            elif self._constraint_usable(self._col(template)):
+                out.append(name)
+        return out
+
+    def _constraint_usable(self, col: str) -> bool:
+        t = self._table
+        if col not in t or len(t.meta["columns"][col].get("shape", [0])) != 1:
+            return False
+        info = t.columns.get(col)
+        return info is None or not info.split
+
+    def _constraint_column(self, metric: str) -> str | None:
+        for name, template in self.recipe.constraints.items():
+            if name.endswith("*"):
+                rest = metric[len(name) - 1 :] if metric.startswith(name[:-1]) else ""
+                col = self._col(template).replace("*", rest) if rest else None
+            else:
+                col = self._col(template) if metric == name else None
+            if col is not None and self._constraint_usable(col):
+                return col
+        return None
+
+    def _refusal(self, metric: str, allowed: str) -> InvalidConfig:
+        t, label = self._table, self.name
+        col = self._report_map.get(metric, metric)
+        split = t.columns[col].split if col in t and t.columns.get(col) is not None else ""
+        if split == self.report_split or split == "test":
+            why = (f"is a {split}-split metric: a constraint's value is shown to the strategy, and {split} metrics "
+                   "never are")  # fmt: skip
+        elif split:
+            why = f"is a {split}-split training result, not a model property known before training"
+        elif metric in self._report_map:
+            why = "is a report column (the harness's, for regret), not a declared constraint metric"
+        else:
+            return InvalidConfig(f"{label} has no constraint metric {metric!r}; constraint metrics: {allowed}")
+        return InvalidConfig(f"{label}: constraint metric {metric!r} {why}; constraint metrics: {allowed}")
+
+    def _setup_constraints(self, constraints) -> None:
+        self._constraint_arrays: dict = {}
+        self._feasible_rows = None
+        self.constraint_set = ConstraintSet()
+        if constraints is None:
+            return
+        label = self.name
+        if isinstance(constraints, str) or not isinstance(constraints, (list, tuple)):
+            raise InvalidConfig(f"{label}: constraints must be a list of 'metric<=value' / 'metric>=value' strings, "
+                                f"e.g. [\"latency/pixel3<=12\"], not {constraints!r}")  # fmt: skip
+        parsed = [parse_constraint(c) for c in constraints]
+        if not parsed:
+            return
+        offered = self.constraint_metrics()
+        allowed = ", ".join(offered) if offered else "none (this benchmark declares no constraint metrics)"
+        arrays = {}
+        for c in parsed:
+            col = self._constraint_column(c.metric)
+            if col is None:
+                raise self._refusal(c.metric, allowed)
+            arrays[c.metric] = np.asarray(self._table.column(col), dtype=np.float64)
+        ok = np.ones(self._table.n_rows, dtype=bool)
+        for c in parsed:
+            v = arrays[c.metric]
+            ok &= (v <= c.bound) if c.op == "<=" else (v >= c.bound)  # NaN compares False: infeasible
+        rows = np.flatnonzero(ok)
+        if rows.size == 0:
+            ranges = "; ".join(f"{m} ranges {np.nanmin(a):g}..{np.nanmax(a):g}" for m, a in arrays.items())
+            raise InvalidConfig(f"{label}: constraints {[str(c) for c in parsed]} leave no feasible architecture in "
+                                f"table {self.table!r} ({ranges}); loosen them")  # fmt: skip
+        self._constraint_arrays = arrays
+        self._feasible_rows = rows
+        self.constraint_set = ConstraintSet(parsed, _ConstraintLookup(self._ids, arrays))
+
+    def _constrained(self, ev: Evaluation, row: int) -> Evaluation:
+        values = {m: float(a[row]) for m, a in self._constraint_arrays.items()}
+        metrics = {**ev.metrics, **values}
+        return Evaluation(metrics, ev.cost, ev.fidelity, ev.seed, self.constraint_set.violation(values) == 0.0)
+
+    def _constrained_optimum(self, col: str, direction: str) -> float:
+        arr = np.asarray(self._table.column(col), dtype=np.float64)[self._feasible_rows]
+        finite = arr[np.isfinite(arr)]
+        if not finite.size:
+            raise InvalidConfig(f"{self.name}: no feasible architecture has a value of {col!r}")
+        return float(finite.max() if direction == "max" else finite.min())
+
+
+class _ConstraintLookup:
+    """Constraint metrics of any architecture from table columns (a free look-up of model
+    properties, given to strategies through :class:`~benchlab.ext.ConstraintSet`). Holds the
+    id map and the constraint columns only, never the benchmark."""
+
+    __slots__ = ("ids", "arrays")
+
+    def __init__(self, ids: Mapping, arrays: Mapping[str, np.ndarray]) -> None:
+        self.ids = ids
+        self.arrays = {m: np.asarray(a, dtype=np.float64) for m, a in arrays.items()}
+
+    def __getstate__(self):
+        return (self.ids, self.arrays)
+
+    def __setstate__(self, state) -> None:
+        self.ids, self.arrays = state
+
+    def __call__(self, arch) -> dict[str, float]:
+        try:
+            row = self.ids[arch]
+        except (KeyError, TypeError):
+            raise InvalidArchitecture(f"{arch!r} is not in the table of constraint metrics") from None
+        return {m: float(a[row]) for m, a in self.arrays.items()}

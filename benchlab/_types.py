@@ -84,12 +84,16 @@ class Evaluation:
     one) at the queried ``fidelity``; ``cost`` is the simulated seconds (or units) the query
     took; ``seed`` is the training seed a table query used (None for a seed mean). Test
     metrics are never here: only the harness sees them, through ``Benchmark.report``.
+    ``feasible``: None on a benchmark without constraints; otherwise whether the
+    architecture satisfies them (its constraint metrics, model properties such as latency,
+    are in ``metrics``; see :class:`~benchlab.ext.ConstraintSet`).
     """
 
     metrics: Mapping[str, float]
     cost: float
     fidelity: int | float | None = None
     seed: int | None = None
+    feasible: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,9 @@ imports from here and from ``benchlab`` only, never from a private ``benchlab._*
   group ``benchlab.benchmarks``); a table benchmark is a :class:`TabularBenchmark` subclass
   whose :class:`TableRecipe` maps :class:`Metric` names to table columns;
 * a reader of third-party pickles: :func:`restricted_load` with the globals it may resolve;
+* a transfer strategy: declare ``source``/``transfer_from`` parameters and read them with
+  :func:`load_transfer_prior` (a :class:`TransferPrior` of strategy-visible values of other
+  tasks or earlier runs, with the identity to record in ``stats()``);
 * a paper protocol for ``benchlab reproduce NAME``: a :class:`Protocol`, registered with
   :func:`register_protocol` or the group ``benchlab.protocols``;
 * an importer of official files for ``benchlab data import NAME PATH``: an :class:`Importer`,
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 from ._benchmark import Benchmark
 from ._commands import Command, Importer, register_command, register_importer
+from ._constraints import Constraint, ConstraintSet, parse_constraint
 from ._download import BASE_ENV, DEFAULT_BASE, check_source_file, download, download_base, fetch_sources, sha256_file, source_url
 from ._errors import BenchlabError, DataError, InvalidArchitecture, InvalidConfig, UnknownName
 from ._params import Param, check_params, declared_parameters
@@ -45,6 +49,7 @@ from ._tables import Column, Source, Table, TableBuilder, open_table, register_t
 from ._tables import read_checked_file, write_checked_file
 from ._types import Evaluation, Fidelity, Objective, Trial
 from ._tabular import ArrayTable, Metric, TableRecipe, TabularBenchmark
+from ._transfer import TransferPrior, TransferSource, folder_fingerprint, load_transfer_prior, resolve_source
 from ._unpickle import restricted_load
 
 __all__ = [
@@ -55,6 +60,11 @@ __all__ = [
     "ArrayTable",
     "Metric",
     "TableRecipe",
+    "TransferPrior",
+    "TransferSource",
+    "folder_fingerprint",
+    "load_transfer_prior",
+    "resolve_source",
     "TabularBenchmark",
     "BENCHMARKS",
     "Benchmark",
@@ -63,6 +73,8 @@ __all__ = [
     "CategoricalSpace",
     "Command",
     "Column",
+    "Constraint",
+    "ConstraintSet",
     "DataError",
     "Evaluation",
     "Fidelity",
@@ -94,6 +106,7 @@ __all__ = [
     "download",
     "fetch_sources",
     "open_table",
+    "parse_constraint",
     "read_summary",
     "read_checked_file",
     "read_trials",

@@ -17,7 +17,8 @@ What is here:
   papers' :data:`RECIPES`);
 * :class:`LiveBenchmark`, the base of benchmarks that train their architectures (caching,
   seeding, costs, reports), and :func:`export_table` (cached trainings -> a table);
-* the NB201 supernet and the DARTS, GDAS, RSPS and ENAS search engines;
+* the NB201 supernet and the DARTS, GDAS, RSPS, ENAS, SNAS and latency-aware DARTS search
+  engines, and per-op latency models fitted on a table's latency column;
 * zero-cost proxies (:data:`PROXIES`, :class:`CellScorer`, :func:`rank_correlations`);
 * the ``benchlab live`` and ``benchlab proxies`` commands (:data:`LIVE_COMMAND`,
   :data:`PROXIES_COMMAND`), registered by the plug-ins that use them.
@@ -77,6 +78,12 @@ _WHERE = {
     "GdasSearch": "_gdas",
     "RspsSearch": "_rsps",
     "EnasSearch": "_enas",
+    "SnasSearch": "_snas",
+    "DartsLatencySearch": "_latency",
+    # per-op latency models fitted on a table's latency column
+    "LatencyModel": "_latency",
+    "fit_latency_model": "_latency",
+    "latency_devices": "_latency",
     # zero-cost proxies
     "PROXIES": "_proxies",
     "PROXY_NAMES": "_scoring",

@@ -18,6 +18,7 @@ import numpy as np
 from benchlab import CategoricalSpace, InvalidConfig, Strategy, register_strategy
 from benchlab.ext import Param
 
+from ._blas import one_blas_thread
 from ._mlp import MLPEnsemble
 
 __all__ = ["Bananas"]
@@ -85,6 +86,18 @@ class Bananas(Strategy):
     explore_factor: 0.5
         UCB weight of the ensemble standard deviation (``acquisition_functions.py``:
         ``explore_factor = 0.5``).
+    refit_growth: None
+        None (the paper): the ensemble is refit whenever new results arrived since the last
+        fit, i.e. once per batch of ``k``. A number ``g``: refit only once the told results
+        number at least ``(1 + g)`` times those of the last fit; in between, each batch of
+        ``k`` is still chosen from fresh candidates scored by the current model. For runs
+        of thousands of evaluations (the NB101 protocol to 1e7 simulated seconds), where
+        refitting every ``k`` costs time quadratic in the run length.
+    max_fit_steps: None
+        None (the paper): every fit trains ``epochs`` passes over all told results. A number
+        caps the Adam steps per fit: with ``n`` results, ``min(epochs, max(1, max_fit_steps
+        // ceil(n / batch_size)))`` passes, so a fit costs at most that many steps however
+        long the run (all results still enter every pass).
     encoding: "path"
         Feature vector ``space.encode(arch, encoding)``; the path encoding is the paper's
         (84 dims on NB201). Spaces without it fall back to ``"onehot"``
@@ -122,6 +135,9 @@ class Bananas(Strategy):
         "acquisition": Param(str, choices=("its", "ucb"), doc="independent Thompson sampling or UCB"),
         "explore_factor": Param(float, low=0, doc="UCB weight of the ensemble standard deviation"),
         "encoding": Param(str, doc="space.encode encoding (path falls back to onehot where absent)"),
+        "refit_growth": Param(float, low=0, none=True,
+                              doc="refit only once the told results grew by this fraction (None: every batch)"),
+        "max_fit_steps": Param(int, low=1, none=True, doc="cap on Adam steps per fit (None: epochs full passes)"),
     }
 
     def __init__(
@@ -141,6 +157,8 @@ class Bananas(Strategy):
         acquisition: str = "its",
         explore_factor: float = 0.5,
         encoding: str = "path",
+        refit_growth: float | None = None,
+        max_fit_steps: int | None = None,
     ) -> None:
         self.num_init = num_init
         self.k = k
@@ -157,6 +175,8 @@ class Bananas(Strategy):
         self.acquisition = acquisition
         self.explore_factor = explore_factor
         self.encoding = encoding
+        self.refit_growth = refit_growth
+        self.max_fit_steps = max_fit_steps
 
     # -- setup -------------------------------------------------------------------------
     def _check(self) -> None:
@@ -176,6 +196,12 @@ class Bananas(Strategy):
             isinstance(self.edit_prob, bool) or not isinstance(self.edit_prob, (int, float)) or not 0 < self.edit_prob <= 1
         ):
             raise InvalidConfig(f"bananas: edit_prob must be in (0, 1] or None, got {self.edit_prob!r}")
+        g = self.refit_growth
+        if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not math.isfinite(g) or g < 0):
+            raise InvalidConfig(f"bananas: refit_growth must be None or a finite number >= 0, got {g!r}")
+        m = self.max_fit_steps
+        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1):
+            raise InvalidConfig(f"bananas: max_fit_steps must be None or an integer >= 1, got {m!r}")
         if self.loss not in ("mae", "mse"):
             raise InvalidConfig(f"bananas: loss must be 'mae' or 'mse', got {self.loss!r}")
         if self.acquisition not in ("its", "ucb"):
@@ -224,12 +250,13 @@ class Bananas(Strategy):
         finite = sum(1 for v in self._y if math.isfinite(v))
         if len(self._y) < self.num_init or finite < 2:
             return self._random_unseen()
-        if self._fit_n != len(self._y):
-            self._fit()
-        candidates = self._candidates()
-        if not candidates:
-            return None
-        scores = self._acquire(self._model.predict(np.stack([self._encode(a) for a in candidates])))
+        with one_blas_thread():
+            if self._needs_fit():
+                self._fit()
+            candidates = self._candidates()
+            if not candidates:
+                return None
+            scores = self._acquire(self._model.predict(np.stack([self._encode(a) for a in candidates])))
         order = np.argsort(-scores, kind="stable")[: self.k]
         self._queue = [candidates[i] for i in order]
         return self._queue.pop(0)
@@ -255,10 +282,19 @@ class Bananas(Strategy):
         sd = y.std()
         return (y - y.mean()) / (sd if sd > 0 else 1.0)
 
+    def _needs_fit(self) -> bool:
+        n = len(self._y)
+        if self._model is None or self.refit_growth is None:
+            return self._fit_n != n
+        return n >= self._fit_n * (1.0 + self.refit_growth) and n > self._fit_n
+
     def _fit(self) -> None:
         t0 = time.perf_counter()
+        n, epochs = len(self._y), self.epochs
+        if self.max_fit_steps is not None:
+            epochs = min(epochs, max(1, self.max_fit_steps // -(-n // self.batch_size)))
         model = MLPEnsemble(self.num_ensemble, self.num_layers, self.layer_width, self.loss, lr=self.lr)
-        model.fit(np.stack(self._X), self._targets(), epochs=self.epochs, batch_size=self.batch_size,
+        model.fit(np.stack(self._X), self._targets(), epochs=epochs, batch_size=self.batch_size,
                   rng=self.rng.generator)
         self._model = model
         self._fit_n = len(self._y)

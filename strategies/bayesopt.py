@@ -18,6 +18,7 @@ import numpy as np
 from benchlab import InvalidConfig, Strategy, register_strategy
 from benchlab.ext import Param
 
+from ._blas import one_blas_thread as _one_blas_thread
 from .local_search import sample_unproposed
 
 __all__ = ["GPBayesOpt", "expected_improvement"]
@@ -25,20 +26,6 @@ __all__ = ["GPBayesOpt", "expected_improvement"]
 _ENCODINGS = ("onehot", "path")
 _KERNELS = ("matern", "rbf")
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-
-
-_CONTROLLER = None
-
-
-def _one_blas_thread():
-    """Limit BLAS to one thread around the GP algebra: the matrices are tiny (<= a few hundred
-    rows), and multi-threaded BLAS on a busy machine spins and slows each fit several-fold."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def expected_improvement(mean, std, best: float, xi: float = 0.0) -> np.ndarray:

@@ -50,6 +50,8 @@ fidelity with a usable result is used.
 
 from __future__ import annotations
 
+import bisect
+
 import math
 import time
 from collections import deque
@@ -59,6 +61,7 @@ import numpy as np
 from benchlab import InvalidConfig, Strategy, register_strategy
 from benchlab.ext import Param
 
+from ._blas import one_blas_thread
 from ._kde import CategoricalKDE
 from ._valid import categorical_view, is_valid
 
@@ -316,6 +319,32 @@ class Hyperband(_SynchronousSH):
         return bracket_schedule(len(self.rungs), self.eta, s_max - k % (s_max + 1))
 
 
+class _RungData:
+    """BOHB's observations at one rung, kept ranked as they arrive: codes in a growing array
+    and the rank order ``(-score, tell index)`` maintained by insertion, so a model refit
+    costs one gather instead of a sort of every result (runs of thousands of evaluations)."""
+
+    __slots__ = ("_codes", "_keys", "n")
+
+    def __init__(self, d: int) -> None:
+        self._codes = np.empty((64, d), dtype=np.int64)
+        self._keys: list[tuple[float, int]] = []
+        self.n = 0
+
+    def add(self, arch, score: float) -> None:
+        if self.n == len(self._codes):
+            self._codes = np.concatenate([self._codes, np.empty_like(self._codes)])
+        self._codes[self.n] = arch
+        bisect.insort(self._keys, (-score, self.n))
+        self.n += 1
+
+    def __len__(self) -> int:
+        return self.n
+
+    def ranked_codes(self) -> np.ndarray:
+        return self._codes[np.fromiter((i for _, i in self._keys), dtype=np.int64, count=self.n)]
+
+
 @register_strategy("bohb")
 class BOHB(Hyperband):
     """BOHB (Falkner, Klein & Hutter, ICML 2018): Hyperband whose new architectures come
@@ -404,13 +433,16 @@ class BOHB(Hyperband):
         for name, v, ok in checks:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not ok(v):
                 raise InvalidConfig(f"bohb: {name}={v!r} is out of range")
-        self._obs: dict = {}  # rung index (hpbandster: budget) -> list of (codes, score) in tell order
+        self._obs: dict = {}  # rung index (hpbandster: budget) -> _RungData
         self._model = None  # (rung index, n observations, good KDE, bad KDE)
         self._ask_seconds: list[float] = []
         self._model_asks = 0
 
     def _tell(self, trial, evaluation, score) -> None:
-        self._obs.setdefault(trial.info[2], []).append((trial.arch, score))
+        rung = self._obs.get(trial.info[2])
+        if rung is None:
+            rung = self._obs[trial.info[2]] = _RungData(len(self._levels))
+        rung.add(trial.arch, score)
         super()._tell(trial, evaluation, score)
 
     def _fit(self):
@@ -419,13 +451,12 @@ class BOHB(Hyperband):
             return None
         f = max(usable)
         obs = self._obs[f]
-        if self._model is not None and self._model[0] == f and self._model[1] == len(obs):
+        if self._model is not None and self._model[0] == f and self._model[1] == obs.n:
             return self._model
-        n = len(obs)
-        order = sorted(range(n), key=lambda i: (-obs[i][1], i))
+        n = obs.n
         n_good = max(self._n_min, int(self.top_n_percent * n // 100))
         n_bad = max(self._n_min, n - n_good)
-        codes = np.asarray([obs[i][0] for i in order], dtype=np.int64)
+        codes = obs.ranked_codes()  # best first; ties in tell order
         good = CategoricalKDE(codes[:n_good], self._levels, self.min_bandwidth)
         bad = CategoricalKDE(codes[n - n_bad:], self._levels, self.min_bandwidth)
         self._model = (f, n, good, bad)
@@ -439,7 +470,8 @@ class BOHB(Hyperband):
         else:
             _, _, good, bad = model
             cand = good.sample(self.num_samples, self.rng.generator, self.bandwidth_factor)
-            ratio = np.maximum(good.pdf(cand), 1e-32) / np.maximum(bad.pdf(cand), 1e-32)
+            with one_blas_thread():  # the densities are one small matrix product each
+                ratio = np.maximum(good.pdf(cand), 1e-32) / np.maximum(bad.pdf(cand), 1e-32)
             # the best valid candidate (NB101's categorical view spells some invalid cells)
             order = np.argsort(-ratio, kind="stable")
             valid = (tuple(int(v) for v in cand[i]) for i in order)

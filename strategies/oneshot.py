@@ -1,4 +1,4 @@
-"""Weight-sharing NAS on the NB201 supernet: DARTS-V1/V2, GDAS, RSPS and ENAS.
+"""Weight-sharing NAS on the NB201 supernet: DARTS-V1/V2, GDAS, RSPS, ENAS, SNAS and latency-aware DARTS.
 
 Every ``ask`` advances the search by ``steps_per_ask`` iterations (default: one epoch of
 the dataset's train split) and proposes the cell the method currently derives; the harness
@@ -10,7 +10,9 @@ returns), not the best one by the table's validation accuracy.
 The search trains live networks (torch, imported in ``setup``) on ``dataset`` from
 :mod:`benchlab.nn` -- never on CIFAR unless you have it: the default is Fashion-MNIST,
 and tests use scikit-learn's 8x8 digits. Weights train on the train split, architecture
-parameters / rewards use the valid split, the test split is never read.
+parameters / rewards use the valid split (SNAS, single-level, trains both on the train
+split), the test split is never read. ``darts_latency`` and SNAS with a latency cost read
+one ``latency/<device>`` column of the table to fit their latency model, nothing else.
 
 Cost: each trial carries ``Trial.cost``, charged by the harness instead of the table's
 training time. ``cost="seconds"`` (default) is the measured wall-clock time of the ask;
@@ -36,7 +38,7 @@ import benchlab.nn
 from benchlab import InvalidConfig, Strategy, register_strategy
 from benchlab.ext import Param
 
-__all__ = ["ENAS", "GDAS", "RSPS", "DartsV1", "DartsV2"]
+__all__ = ["ENAS", "GDAS", "RSPS", "SNAS", "DartsLatency", "DartsV1", "DartsV2"]
 
 
 def _torch_available() -> bool:
@@ -430,3 +432,193 @@ class ENAS(_OneShot):
             if isinstance(v, bool) or not isinstance(v, int) or v < (0 if key == "controller_steps" else 1):
                 kind = "non-negative" if key == "controller_steps" else "positive"
                 raise InvalidConfig(f"{self.name}: {key} must be a {kind} integer, got {v!r}")
+
+
+@register_strategy("snas")
+@_doc
+class SNAS(_OneShot):
+    """SNAS (Xie, Zheng, Liu & Lin, ICLR 2019): every forward mixes the ops of each edge by a
+    concrete (Gumbel-softmax) sample of the one-hot choice, temperature annealed linearly
+    from ``tau_max=1`` to ``tau_min=0.03``; weights and architecture take one single-level
+    step on the same train-batch loss (no valid split); ``alpha`` starts at N(1, 0.01). The
+    resource-aware penalty ``resource_weight * E[C(child)]`` (``resource``: ``"flops"``,
+    ``"params"``, ``"mac"`` or ``"latency/<device>"``, scaled so the dearest cell costs 1)
+    is estimated with the paper's score-function estimator (``resource_estimator="score"``)
+    or pathwise on the soft sample (``"reparam"``); ``resource_weight=0`` is plain SNAS.
+    Defaults of the official code (SNAS-Series ``train_search.py`` and its README command):
+    150 epochs, SGD momentum 0.9 without Nesterov, weight decay 3e-4; architecture Adam lr
+    3e-4, betas (0.5, 0.999), weight decay 1e-3 (DARTS's; the official distributed setup),
+    gradient clip 10. ``resource_weight`` defaults to 0 because the official weights belong
+    to its own cost scales; on the normalised cost here 1 to 10 is a strong penalty. See
+    :mod:`benchlab.nn._snas`.
+    """
+
+    description = "SNAS (Xie et al. ICLR 2019): concrete relaxation, single-level, resource penalty by score function"
+    _engine = "SnasSearch"
+    parameters = {
+        **_COMMON_PARAMS,
+        **_ARCH_PARAMS,
+        "arch_grad_clip": Param(float, low=0, low_open=True, doc="maximum gradient norm of alpha (official: 10)"),
+        "tau_max": Param(float, low=0, low_open=True, doc="concrete temperature at the start (SNAS: 1)"),
+        "tau_min": Param(float, low=0, low_open=True, doc="temperature at the end of the schedule (SNAS: 0.03)"),
+        "resource": Param(str, doc="cost of the child: flops, params, mac or latency/<device> (of latency_table)"),
+        "resource_weight": Param(float, low=0, doc="eta: weight of the expected cost (0..1) in the loss; 0 = none"),
+        "resource_estimator": Param(str, choices=("score", "reparam"), doc="E[cost] gradient: score function or pathwise"),
+        "latency_table": Param(str, doc="table whose latency/<device> column fits the latency cost model"),
+    }
+
+    def __init__(
+        self,
+        dataset: str = "fashion-mnist",
+        C: int = 16,
+        N: int = 5,
+        batch_size: int = 64,
+        epochs: float = 150,
+        steps_per_ask: int | None = None,
+        lr: float = 0.025,
+        lr_min: float = 0.001,
+        momentum: float = 0.9,
+        nesterov: bool = False,
+        weight_decay: float = 3e-4,
+        grad_clip: float = 5.0,
+        arch_lr: float = 3e-4,
+        arch_weight_decay: float = 1e-3,
+        arch_grad_clip: float = 10.0,
+        tau_max: float = 1.0,
+        tau_min: float = 0.03,
+        resource: str = "flops",
+        resource_weight: float = 0.0,
+        resource_estimator: str = "score",
+        latency_table: str = "nb201",
+        track_running_stats: bool = True,
+        device: str = "auto",
+        cost: str = "seconds",
+    ) -> None:
+        self.dataset = dataset
+        self.C = C
+        self.N = N
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.steps_per_ask = steps_per_ask
+        self.lr = lr
+        self.lr_min = lr_min
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
+        self.arch_lr = arch_lr
+        self.arch_weight_decay = arch_weight_decay
+        self.arch_grad_clip = arch_grad_clip
+        self.tau_max = tau_max
+        self.tau_min = tau_min
+        self.resource = resource
+        self.resource_weight = resource_weight
+        self.resource_estimator = resource_estimator
+        self.latency_table = latency_table
+        self.track_running_stats = track_running_stats
+        self.device = device
+        self.cost = cost
+
+    def _check(self) -> None:
+        super()._check()
+        r = self.resource
+        if not isinstance(r, str) or not (r in ("flops", "params", "mac") or (r.startswith("latency/") and len(r) > 8)):
+            raise InvalidConfig(
+                f"{self.name}: resource must be 'flops', 'params', 'mac' or 'latency/<device>' (e.g. 'latency/pixel3'), got {r!r}"
+            )
+        if self.resource_estimator not in ("score", "reparam"):
+            raise InvalidConfig(f"{self.name}: resource_estimator must be 'score' or 'reparam', got {self.resource_estimator!r}")
+
+    def stats(self) -> dict:
+        out = super().stats()
+        engine = getattr(self, "_search", None)
+        if engine is not None:
+            probs = engine.model.alpha.detach().softmax(-1).cpu().tolist()
+            out["alpha_softmax"] = [[round(float(v), 4) for v in row] for row in probs]
+            out["tau"] = engine.tau
+            out["expected_cost"] = engine.expected_cost()
+        return out
+
+
+@register_strategy("darts_latency")
+@_doc
+class DartsLatency(DartsV1):
+    """Latency-aware DARTS: DARTS-V1 on the NB201 supernet whose architecture loss adds
+    ProxylessNAS's additive expected-latency penalty (Cai, Zhu & Han, ICLR 2019, section
+    3.3; the official code's ``add#linear``, default lambda 0.1):
+    ``L_val + latency_weight * (E[LAT] - T) / T`` with
+    ``E[LAT] = b + sum_e sum_o softmax(alpha_e)_o w[e, o]`` (ms) from an additive per-op
+    latency model fitted by least squares on all rows of ``latency_table``'s
+    ``latency/<latency_device>`` column (28 columns on ``nb201``: e.g. pixel3, raspi4,
+    1080ti_32; R^2 0.79 to 1.00, see :mod:`benchlab.nn._latency`). ``T`` is
+    ``latency_target`` (ms) or, when None, the model's mean latency over the space;
+    ``latency_hinge`` penalises only ``max(E[LAT] - T, 0)``. Only the latency column is
+    read, never an accuracy. Other defaults: ``darts_v1``'s (NB201 DARTS-V1).
+    ``latency_device`` names the hardware; ``device`` stays the torch device.
+    """
+
+    description = "latency-aware DARTS: CE + lambda (E[latency] - T) / T (ProxylessNAS) from the table's per-op latency fit"
+    _engine = "DartsLatencySearch"
+    parameters = {
+        **DartsV1.parameters,
+        "latency_device": Param(str, doc="hardware: a latency/<device> column of latency_table (e.g. pixel3)"),
+        "latency_weight": Param(float, low=0, doc="lambda: loss per relative latency (E[LAT] - T) / T; 0 = DARTS-V1"),
+        "latency_target": Param(float, low=0, low_open=True, none=True, doc="T in ms; null: the mean latency of the space"),
+        "latency_hinge": Param(bool, doc="penalise only the expected latency above latency_target"),
+        "latency_table": Param(str, doc="table holding the latency/<device> columns (nb201)"),
+    }
+
+    def __init__(
+        self,
+        dataset: str = "fashion-mnist",
+        C: int = 16,
+        N: int = 5,
+        batch_size: int = 64,
+        epochs: float = 50,
+        steps_per_ask: int | None = None,
+        lr: float = 0.025,
+        lr_min: float = 0.001,
+        momentum: float = 0.9,
+        nesterov: bool = True,
+        weight_decay: float = 5e-4,
+        grad_clip: float = 5.0,
+        arch_lr: float = 3e-4,
+        arch_weight_decay: float = 1e-3,
+        latency_device: str = "pixel3",
+        latency_weight: float = 0.1,
+        latency_target: float | None = None,
+        latency_hinge: bool = False,
+        latency_table: str = "nb201",
+        track_running_stats: bool = True,
+        device: str = "auto",
+        cost: str = "seconds",
+    ) -> None:
+        super().__init__(dataset=dataset, C=C, N=N, batch_size=batch_size, epochs=epochs, steps_per_ask=steps_per_ask,
+                         lr=lr, lr_min=lr_min, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
+                         grad_clip=grad_clip, arch_lr=arch_lr, arch_weight_decay=arch_weight_decay,
+                         track_running_stats=track_running_stats, device=device, cost=cost)  # fmt: skip
+        self.latency_device = latency_device
+        self.latency_weight = latency_weight
+        self.latency_target = latency_target
+        self.latency_hinge = latency_hinge
+        self.latency_table = latency_table
+
+    def _check(self) -> None:
+        super()._check()
+        if not isinstance(self.latency_device, str) or not self.latency_device.strip("/"):
+            raise InvalidConfig(f"{self.name}: latency_device must name a device such as 'pixel3', got {self.latency_device!r}")
+        w = self.latency_weight
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not w >= 0:
+            raise InvalidConfig(f"{self.name}: latency_weight must be a number >= 0, got {w!r}")
+
+    def stats(self) -> dict:
+        out = super().stats()
+        engine = getattr(self, "_search", None)
+        if engine is not None:
+            model = engine.latency
+            probs = engine.model.alpha.detach().softmax(-1).cpu().tolist()
+            out["alpha_softmax"] = [[round(float(v), 4) for v in row] for row in probs]
+            out["expected_latency_ms"] = float(engine.expected_latency().detach())
+            out["reference_latency_ms"] = engine.reference_ms
+            out["latency_model"] = {"column": model.column, "r2": round(model.r2, 4), "rmse_ms": round(model.rmse, 4)}
+        return out

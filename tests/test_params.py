@@ -117,7 +117,8 @@ def test_none_where_declared():
 
 def test_inherited_declarations():
     assert set(declared_parameters(benchlab.STRATEGIES.get("mo_random_search"))) == {"replace"}
-    assert set(declared_parameters(benchlab.STRATEGIES.get("tpe"))) == {"sampler_kwargs"}
+    assert set(declared_parameters(benchlab.STRATEGIES.get("tpe"))) == {"preset", "sampler_kwargs", "skip_duplicates",
+                                                                         "duplicate_retries"}
     bohb = set(declared_parameters(benchlab.STRATEGIES.get("bohb")))
     assert {"eta", "rung_fidelities", "num_samples", "min_bandwidth"} <= bohb
 

@@ -111,11 +111,19 @@ def test_smac_rf_parallel_asks_never_repeat_pending_or_told():
 
 def test_smac_rf_imputes_nan_and_inf():
     """NaN and -inf become the worst finite score, +inf the best (SMAC imputes crashed runs)."""
-    s = SMACRandomForest(n_init=3).setup(SPACE, OBJ, None, seed=2)
+    s = SMACRandomForest(n_init=3, log_y=False).setup(SPACE, OBJ, None, seed=2)
     values = [math.nan, -math.inf, math.inf, 1.0, 2.0, 0.5]
     for v in values:
         s.tell(s.ask(), Evaluation({"acc": v}, 1.0))
     assert s._targets().tolist() == [0.5, 0.5, 2.0, 1.0, 2.0, 0.5]
+    # log_y (the default, SMAC3's log-scaled encoder): costs -score scaled into (0, 1], logged, negated
+    s_log = SMACRandomForest(n_init=3).setup(SPACE, OBJ, None, seed=2)
+    for v in values:
+        s_log.tell(s_log.ask(), Evaluation({"acc": v}, 1.0))
+    cost = -np.array([0.5, 0.5, 2.0, 1.0, 2.0, 0.5])
+    floor = cost.min() - (np.percentile(cost, 5) - cost.min()) - 1e-10
+    np.testing.assert_allclose(s_log._targets(), -np.log((cost - floor) / (cost.max() - floor)))
+    assert s_log._targets()[0] == 0.0 and np.argmax(s_log._targets()) == 2  # the worst maps to log 1
     for _ in range(5):  # the model runs on them
         s.tell(s.ask(), Evaluation({"acc": 1.0}, 1.0))
     assert s.stats()["asks"] > 0
@@ -203,8 +211,11 @@ def test_tpe_defaults_are_pinned():
     sampler = s._study.sampler
     assert isinstance(sampler, optuna.samplers.TPESampler)
     assert sampler._n_startup_trials == 10 and sampler._n_ei_candidates == 24
-    assert sampler._multivariate is False and sampler._constant_liar is False
-    assert TPE().get_params() == {"sampler_kwargs": None}
+    assert sampler._multivariate is True and sampler._constant_liar is True  # preset "default" (Optuna 5)
+    paper = TPE(preset="paper").setup(MIXED, OBJ, None, seed=0)._study.sampler
+    assert paper._multivariate is False and paper._constant_liar is False
+    assert TPE().get_params() == {"preset": "default", "sampler_kwargs": None, "skip_duplicates": False,
+                                  "duplicate_retries": 10}
 
 
 @needs_optuna

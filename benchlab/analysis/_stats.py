@@ -89,7 +89,8 @@ def friedman(data: ExperimentData, alpha: float = 0.05) -> dict:
 
     Strategies without any completed run are left out (``excluded``); blocks are the
     repeat indices completed by all the others. A run without any evaluation (NaN regret)
-    ranks last in its block. The statistic and p-value come from
+    ranks last in its block, as does a run of a constrained benchmark that found no feasible
+    architecture (its feasible regret is undefined). The statistic and p-value come from
     ``scipy.stats.friedmanchisquare`` (for k = 2 the same formula, chi-square with 1 df);
     NaN when every block is a complete tie.
 

@@ -80,6 +80,7 @@ def describe_setup(data: ExperimentData) -> dict:
             for s in data.strategies.values()
             for f in s.failed
         ],
+        **({"constraints": list(b["constraints"])} if b.get("constraints") else {}),
     }
 
 
@@ -93,6 +94,11 @@ def summary_table(data: ExperimentData):
     ``test_mean/std/se`` (benchmark units, e.g. % accuracy), from ``summary.json``
     (``final.regret``, ``final.test``). ``std`` is the sample std (``ddof=1``); ``se`` is
     ``std / sqrt(runs)``. ``df.attrs["setup"]`` holds :func:`describe_setup`.
+
+    On a constrained benchmark (hardware-aware NAS) regret is the feasible regret against
+    the constrained optimum, averaged over the runs that have a feasible incumbent; the
+    frame then also has ``no_feasible`` (completed runs without one) and
+    ``feasibility_rate_mean/se`` (feasible fraction of a run's evaluations).
     """
     import pandas as pd
 
@@ -103,6 +109,14 @@ def summary_table(data: ExperimentData):
         n_eval = float(np.mean([r.n_evaluations for r in s.runs])) if s.runs else math.nan
         rows.append([label, s.name, len(s.runs), len(s.failed), len(s.incomplete), n_eval, rm, rs, rse, rmed, tm, ts, tse])
     df = pd.DataFrame(rows, columns=_COLUMNS)
+    if data.benchmark.get("constraints"):
+        extra = []
+        for s in data.strategies.values():
+            no_feasible = sum(1 for r in s.runs if not math.isfinite(r.final("regret")))
+            rates = [r.summary.get("feasibility_rate") for r in s.runs]
+            fm, _, fse, _ = _stats([math.nan if x is None else x for x in rates])
+            extra.append((no_feasible, fm, fse))
+        df["no_feasible"], df["feasibility_rate_mean"], df["feasibility_rate_se"] = (list(c) for c in zip(*extra))
     df = df.sort_values(["regret_mean", "strategy"], na_position="last", kind="stable").reset_index(drop=True)
     df.attrs["setup"] = describe_setup(data)
     return df
@@ -167,6 +181,11 @@ def _markdown(df, setup: dict) -> str:
         "incomplete",
     ]
     align = [":--", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:"]
+    constrained = "no_feasible" in df.columns
+    if constrained:
+        head[1] = f"final feasible regret{u}, mean ± std"
+        head += ["no feasible incumbent", "feasibility rate"]
+        align += ["--:", "--:"]
     lines = [f"# {setup.get('experiment')}: final results", ""]
     for line in _header_lines(setup):
         lines += [line, ""]
@@ -185,12 +204,23 @@ def _markdown(df, setup: dict) -> str:
             str(row.failed),
             str(row.incomplete),
         ]
+        if constrained:
+            cells += [str(row.no_feasible), f"{_fmt(row.feasibility_rate_mean, 3)} ± {_fmt(row.feasibility_rate_se, 3)}"]
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
         "Regret = optimum − report metric of the incumbent (the best architecture by the strategy-visible "
         "objective) at the end of each run; std is the sample standard deviation over runs, SE = std/√runs.",
     ]
+    if constrained:
+        lines += [
+            "",
+            f"Constraints {', '.join(f'`{c}`' for c in setup.get('constraints') or [])}: the incumbent is the best "
+            "*feasible* architecture and the optimum is the constrained one (best report value among feasible "
+            "architectures); runs without a feasible incumbent have no regret and are left out of its mean, median "
+            "and std (counted under 'no feasible incumbent'); feasibility rate = feasible fraction of a run's "
+            "evaluations, mean ± SE.",
+        ]
     failures = setup.get("failures") or []
     if failures:
         lines += ["", f"Failed runs ({len(failures)}):", ""]

@@ -20,7 +20,8 @@ component, the check and the offending value; checks that do not apply skip with
 ``exhaustive`` (never repeats; ``ask()`` returns None once the space is exhausted),
 ``deterministic`` (ignores its seed on purpose), ``multi_fidelity`` / ``multi_objective``
 (``recommend()`` need not be the single-objective incumbent), ``needs_training`` (skips
-the ask/tell checks). ``ToySpace`` and ``ToyBenchmark`` are the small, deterministic,
+the ask/tell checks), ``transfer`` (adds ``TRANSFER_CHECKS``: a strategy given a source
+never reads a test split). ``ToySpace`` and ``ToyBenchmark`` are the small, deterministic,
 instrumented space and benchmark the strategy suite runs on.
 """
 
@@ -55,6 +56,7 @@ from ._space_checks import (
 )
 from ._strategy_checks import (
     STRATEGY_CHECKS,
+    TRANSFER_CHECKS,
     check_budget,
     check_determinism,
     check_exhaustion,
@@ -68,6 +70,7 @@ from ._strategy_checks import (
     check_seed_types,
     check_spawn_determinism,
     check_strategy,
+    check_transfer_no_test_access,
     check_valid_archs,
     strategy_cases,
 )
@@ -80,6 +83,7 @@ __all__ = [
     "ConformanceError",
     "SPACE_CHECKS",
     "STRATEGY_CHECKS",
+    "TRANSFER_CHECKS",
     "ToyBenchmark",
     "ToySpace",
     "benchmark_cases",
@@ -115,6 +119,7 @@ __all__ = [
     "check_space_strings",
     "check_spawn_determinism",
     "check_strategy",
+    "check_transfer_no_test_access",
     "check_valid_archs",
     "space_cases",
     "strategy_cases",

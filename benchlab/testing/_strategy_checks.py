@@ -9,6 +9,7 @@ Strategies tagged ``needs_training`` skip the ask/tell checks (they need a live 
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import io
 import json
@@ -31,8 +32,9 @@ from .._errors import InvalidArchitecture
 from .._params import Param, declared_parameters, undeclared_parameters
 from .._registry import STRATEGIES
 from .._rng import run_seed_sequence
-from .._runner import RunResult, make_strategy, run
+from .._runner import RunResult, make_benchmark, make_strategy, run
 from .._spec import RunSpec
+from .._strategy import Strategy
 from .._types import Trial
 from . import _common
 from ._common import (
@@ -68,6 +70,8 @@ __all__ = [
     "check_global_rng",
     "check_no_test_access",
     "check_objectives",
+    "check_transfer_no_test_access",
+    "TRANSFER_CHECKS",
 ]
 
 _NOT_INCUMBENT_TAGS = frozenset({"multi_fidelity", "multi_objective"})
@@ -913,5 +917,320 @@ def check_strategy(strategy, **kwargs) -> dict[str, str]:
     Returns ``{check name: "passed" | "skipped: why"}``; raises one :class:`ConformanceError`
     listing every failed check.
     """
-    _, label, _ = strategy_factory(strategy, kwargs)
-    return run_checks(STRATEGY_CHECKS, strategy, kwargs, label)
+    make, label, _ = strategy_factory(strategy, kwargs)
+    try:
+        transfer = "transfer" in _tags(make())
+    except Exception:  # check_params reports a constructor that raises
+        transfer = False
+    return run_checks(STRATEGY_CHECKS + (TRANSFER_CHECKS if transfer else ()), strategy, kwargs, label)
+
+
+# -- transfer strategies ------------------------------------------------------------------------
+class _SourceSampler(Strategy):
+    """Uniform random sampling: the runs a transfer check uses as its results-folder source."""
+
+    def ask(self):
+        return self._trial(self.space.sample(self.rng))
+
+
+def _write_source_folder(root, space, n_runs: int = 3, n_evals: int = 40) -> "os.PathLike":
+    """A results folder of ``n_runs`` random-search runs on ``ToyBenchmark(space)``."""
+    from pathlib import Path
+
+    from .._store import write_run
+
+    folder = Path(root)
+    bench = ToyBenchmark(space, fidelity=False, guard=False)
+    for k in range(n_runs):
+        spec = RunSpec(benchmark="toy", strategy="sampler", seed=11, repeat=k, max_evaluations=n_evals)
+        res = run(spec, benchmark=bench, strategy=_SourceSampler())
+        write_run(folder / "toy" / "sampler" / f"seed-{k}", res)
+    return folder
+
+
+def _poison_folder(src, dst) -> None:
+    """A copy of the results folder ``src`` whose test-split data are negated: the trials'
+    ``incumbent_test`` and ``regret`` columns, the summaries' ``optimum``, ``final`` test and
+    regret and every ``report``; the visible columns (``arch``, ``value``) are unchanged."""
+    import shutil
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .._store import SUMMARY_FILE, TRIALS_FILE, atomic_write_bytes, atomic_write_json, read_summary
+
+    shutil.copytree(src, dst)
+    for summary_path in sorted(Path(dst).rglob(SUMMARY_FILE)):
+        run_dir = summary_path.parent
+        table = pq.read_table(run_dir / TRIALS_FILE)
+        cols = {name: table.column(name) for name in table.column_names}
+        for name in ("incumbent_test", "regret"):
+            cols[name] = pa.array(-np.asarray(cols[name].to_numpy(), dtype=np.float64))
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.table(cols), sink)
+        atomic_write_bytes(run_dir / TRIALS_FILE, sink.getvalue().to_pybytes())
+        summary = read_summary(run_dir)
+
+        def negate(obj):
+            if isinstance(obj, dict):
+                return {k: negate(v) for k, v in obj.items()}
+            return -obj if isinstance(obj, (int, float)) and not isinstance(obj, bool) else obj
+
+        summary["optimum"] = negate(summary.get("optimum"))
+        for key in ("final", "recommended"):
+            part = summary.get(key) or {}
+            for field_name in ("test", "regret", "report"):
+                if field_name in part:
+                    part[field_name] = negate(part[field_name])
+        atomic_write_json(summary_path, summary)
+
+
+class _ReadTrace:
+    """Records table-column reads and ``report``/``optimum`` calls made while ``active``."""
+
+    def __init__(self) -> None:
+        self.active = 0
+        self.reads: list = []
+        self._undo: list = []
+
+    def _wrap(self, cls: type, name: str) -> None:
+        orig = cls.__dict__[name]
+        trace = self
+
+        @functools.wraps(orig)
+        def wrapper(obj, *args, **kwargs):
+            if trace.active:
+                owner = getattr(obj, "name", type(obj).__name__)
+                arg = args[0] if args else None
+                info = (getattr(obj, "columns", None) or {}).get(arg) if isinstance(arg, str) else None
+                split = getattr(info, "split", "") if info is not None else ""
+                trace.reads.append((type(obj).__name__, str(owner), name, arg, split))
+            return orig(obj, *args, **kwargs)
+
+        setattr(cls, name, wrapper)
+        self._undo.append((cls, name, orig))
+
+    def __enter__(self) -> "_ReadTrace":
+        from .._tables import Table
+        from .._tabular import ArrayTable
+
+        self._wrap(Table, "column")
+        self._wrap(Table, "optimum")
+        self._wrap(ArrayTable, "column")
+        self._wrap(ArrayTable, "optimum")
+        todo, seen = [Benchmark], set()
+        while todo:
+            cls = todo.pop()
+            if cls in seen:
+                continue
+            seen.add(cls)
+            todo.extend(cls.__subclasses__())
+            for name in ("report", "optimum"):
+                if name in cls.__dict__ and not getattr(cls.__dict__[name], "__isabstractmethod__", False):
+                    self._wrap(cls, name)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for cls, name, orig in reversed(self._undo):
+            setattr(cls, name, orig)
+        self._undo.clear()
+
+
+class _Traced:
+    """Forwards setup/ask/tell/recommend to a strategy with the trace active."""
+
+    def __init__(self, strategy, trace: _ReadTrace) -> None:
+        self._s = strategy
+        self._t = trace
+
+    def _call(self, fn, *args, **kwargs):
+        self._t.active += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self._t.active -= 1
+
+    def setup(self, *args, **kwargs):
+        self._call(self._s.setup, *args, **kwargs)
+        return self
+
+    def ask(self):
+        return self._call(self._s.ask)
+
+    def tell(self, trial, evaluation):
+        return self._call(self._s.tell, trial, evaluation)
+
+    def recommend(self):
+        return self._call(self._s.recommend)
+
+
+def _visible_columns(bench) -> set:
+    """Columns a table benchmark's strategy-visible metrics read, at every fidelity."""
+    recipe = getattr(bench, "recipe", None)
+    if recipe is None or not hasattr(bench, "_col"):
+        return set()
+    epochs = list(bench.fidelity.values) if bench.fidelity is not None else [getattr(bench, "_default_epochs", None)]
+    visible = set()
+    for metric in recipe.metrics.values():
+        for e in epochs:
+            visible.add(bench._col(metric.column, e))
+            if metric.seeds:
+                visible.add(bench._col(metric.seeds, e))
+        if metric.curve:
+            visible.add(bench._col(metric.curve))
+    return visible
+
+
+def _report_columns(bench) -> set:
+    """Columns behind a table benchmark's ``report`` (its test split where it has one)."""
+    return set((getattr(bench, "_report_map", None) or {}).values())
+
+
+@contextmanager
+def _fresh_priors() -> Iterator[None]:
+    """Inside the block transfer priors are read afresh (not from the per-process cache)."""
+    from .. import _transfer
+
+    _transfer.clear_cache()
+    try:
+        yield
+    finally:
+        _transfer.clear_cache()
+
+
+def _family_cases() -> list[tuple[str, str, str, str]]:
+    """``(benchmark, task keyword, target task, source task)`` of every registered table
+    benchmark with at least two datasets/tasks whose data is available here."""
+    from .._errors import BenchlabError
+
+    out = []
+    for name in sorted(_registered_names()):
+        cls = _benchmark_class(name)
+        recipe = getattr(cls, "recipe", None)
+        tasks = tuple(getattr(recipe, "datasets", ()) or ())
+        params = declared_parameters(cls)
+        key = next((k for k in ("dataset", "task") if k in params), None)
+        if recipe is None or len(tasks) < 2 or key is None:
+            continue
+        try:
+            make_benchmark(name, {key: tasks[1]})
+            make_benchmark(name, {key: tasks[0]})
+        except BenchlabError:
+            continue
+        out.append((name, key, tasks[1], tasks[0]))
+    return out
+
+
+def _registered_names() -> list[str]:
+    from .._registry import BENCHMARKS
+
+    return BENCHMARKS.names()
+
+
+def _benchmark_class(name: str):
+    from .._registry import BENCHMARKS
+
+    return BENCHMARKS.get(name)
+
+
+@limited
+def check_transfer_no_test_access(strategy, **kwargs) -> None:
+    """A transfer strategy (tag ``transfer``) given a source never reads a test split.
+
+    * ``transfer_from``: on toy spaces, the strategy runs once with a results folder and once
+      with a copy whose test-split data (trials' ``incumbent_test``/``regret``, summaries'
+      reports, final test values, optimum) are negated: both runs must ask exactly the same
+      trials (the visible data are the same), and ``stats()["transfer"]["fingerprint"]`` must
+      differ (the source's identity is recorded, so a changed source is visible).
+    * ``source``: on every registered table benchmark with two or more datasets/tasks and data
+      here, the strategy searches one task with the other as source while every table-column
+      read and every ``report``/``optimum`` call made inside its setup/ask/tell/recommend is
+      traced: calling ``report``/``optimum`` of any benchmark, reading a column of any table
+      whose metadata says ``split="test"``, or reading a report column that is no
+      strategy-visible metric of the target or the source, fails.
+
+    Throughout, the target benchmark refuses queries during the strategy's calls and the
+    strategy must keep no reference to a benchmark. Strategies not tagged ``transfer`` skip.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from .. import _transfer
+
+    make, label, ref, tags = _prepare(strategy, kwargs)
+    if "transfer" not in tags:
+        skip(f"{label} is not tagged transfer")
+    params = set(_param_names_of(make()))
+    if not params & {"transfer_from", "source"}:
+        _fail(label, "is tagged transfer but takes neither transfer_from nor source; declare one of them")
+    if "transfer_from" in params:
+        with tempfile.TemporaryDirectory(prefix="benchlab-transfer-check-") as tmp:
+            for space in (ToySpace(), ToySpace((5, 5, 4, 3))):
+                clean = _write_source_folder(Path(tmp) / f"clean-{space.name}", space)
+                poisoned = Path(tmp) / f"poisoned-{space.name}"
+                _poison_folder(clean, poisoned)
+                traces, prints = [], []
+                for folder in (clean, poisoned):
+                    _transfer.clear_cache()
+                    s = _rebuild(make, {"transfer_from": str(folder)})
+                    bench = ToyBenchmark(space, fidelity=False)
+                    d = _Driver(s, bench, f"{label} with transfer_from on {space.name}")
+                    d.setup(21)
+                    d.steps(20, 2, "reverse")
+                    d.recommend()
+                    traces.append(d.trace)
+                    _assert_no_benchmark(label, s, f"{space.name} with transfer_from")
+                    info = (s.stats() or {}).get("transfer") or {}
+                    prints.append(info.get("fingerprint"))
+                    if bench.violations:
+                        _fail(label, f"queried the target benchmark ({', '.join(bench.violations)}) with transfer_from")
+                _compare(label, traces[0], traces[1],
+                         f"transfer_from a results folder vs a copy whose test-split data are negated (on {space.name}): "
+                         "the strategy read the source's test split")  # fmt: skip
+                if not prints[0] or prints[0] == prints[1]:
+                    _fail(label, f"stats()['transfer']['fingerprint'] is {prints[0]!r} for the folder and {prints[1]!r} for "
+                          "its changed copy; record the source's identity (benchlab.ext.load_transfer_prior gives it)")
+    if "source" in params:
+        for name, key, target_task, source_task in _family_cases():
+            target = make_benchmark(name, {key: target_task})
+            src_bench = make_benchmark(name, {key: source_task})
+            visible = _visible_columns(target) | _visible_columns(src_bench)
+            forbidden = {(b._table.name, c) for b in (target, src_bench) for c in _report_columns(b) - visible}
+            text = f"{name}:{key}={source_task}"
+            s = _rebuild(make, {"source": text})
+            where = f"{name} {key}={target_task} with source={text!r}"
+            with _fresh_priors(), _ReadTrace() as trace:
+                d = _Driver(_Traced(s, trace), target, f"{label} on {where}")
+                d.setup(22)
+                d.steps(15, 2, "reverse")
+                d.recommend()
+            for kind, owner, what, arg, split in trace.reads:
+                if what in ("report", "optimum"):
+                    _fail(label, f"called {kind}.{what}({short(arg, 60)}) of {owner} inside its setup/ask/tell on {where}: "
+                          "a strategy may read a source only through evaluate/evaluate_many (validation metrics)")
+                if what == "column" and (split == "test" or (owner, arg) in forbidden):
+                    _fail(label, f"read the test-split column {arg!r} of table {owner} on {where}: a source is read through "
+                          "its strategy-visible metrics only (benchlab.ext.load_transfer_prior)")
+            _assert_no_benchmark(label, s, where)
+            info = (s.stats() or {}).get("transfer") or {}
+            if not info.get("fingerprint"):
+                _fail(label, f"stats() records no transfer identity on {where}; put load_transfer_prior(...).identity "
+                      "under stats()['transfer']")
+
+
+def _rebuild(make, extra: dict):
+    """A new strategy like ``make()`` with the keyword arguments ``extra`` added."""
+    proto = make()
+    return type(proto)(**{**proto.get_params(), **extra})
+
+
+def _param_names_of(strategy) -> list[str]:
+    names = getattr(type(strategy), "_param_names", None)
+    if names is not None:
+        return names()
+    sig = inspect.signature(type(strategy).__init__)
+    return [p.name for p in sig.parameters.values() if p.name != "self"]
+
+
+TRANSFER_CHECKS = (check_transfer_no_test_access,)

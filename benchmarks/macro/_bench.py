@@ -20,17 +20,20 @@ SEED_MODES = ("mean", "one")
 _PARAMS = {
     "objective": Param(object, doc="'test_acc' (max), 'params' or 'flops' (min), or a list of them (first primary)"),
     "seed_mode": Param(str, choices=SEED_MODES, doc="'mean' of the 3 runs, or 'one' run drawn with the run's rng"),
+    "constraints": Param(list, none=True, doc="bounds on model properties 'params' / 'flops', e.g. [\"flops<=5e7\"]"),
 }
 
 
 def _recipe(table: str, prefix: str, epochs: int, space) -> TableRecipe:
-    """Both tables: per-seed best-epoch CIFAR-10 test accuracies, their mean and std, params, FLOPs."""
+    """Both tables: per-seed best-epoch CIFAR-10 test accuracies, their mean and std, params, FLOPs
+    (params and FLOPs are also constraint metrics: ``constraints=["flops<=5e7"]``)."""
     col = {"test_acc": f"{prefix}test_acc_best@{epochs}", "test_acc_std": f"{prefix}test_acc_best_std@{epochs}",
            "params": f"{prefix}params", "flops": f"{prefix}flops"}  # fmt: skip
     seeds = {"test_acc": f"{prefix}test_acc_best_per_seed@{epochs}"}
     metrics = {n: Metric(col[n], *OBJECTIVES[n], seeds=seeds.get(n, "")) for n in OBJECTIVES}
     return TableRecipe(table=table, space=space, metrics=metrics, report=col, uncertain=("test_acc_std",),
-                       epochs=(epochs,), seed_draw="uniform")  # fmt: skip
+                       epochs=(epochs,), seed_draw="uniform",
+                       constraints={"params": f"{prefix}params", "flops": f"{prefix}flops"})  # fmt: skip
 
 
 @register_benchmark("nas-bench-macro")
@@ -64,8 +67,8 @@ class NASBenchMacro(TabularBenchmark):
     parameters = _PARAMS
     recipe = _recipe(MACRO_NAME, "cifar10/", MACRO_EPOCHS, MacroSpace)
 
-    def __init__(self, objective: str | list = "test_acc", seed_mode: str = "mean") -> None:
-        super().__init__(objective=objective, seed_mode=seed_mode, cost="evaluation")
+    def __init__(self, objective: str | list = "test_acc", seed_mode: str = "mean", constraints: list | None = None) -> None:
+        super().__init__(objective=objective, seed_mode=seed_mode, cost="evaluation", constraints=constraints)
 
 
 @register_benchmark("channel-bench-macro")
@@ -98,9 +101,10 @@ class ChannelBenchMacro(TabularBenchmark):
     parameters = {"model": Param(str, choices=CHANNEL_MODELS, doc="network whose 7 widths are searched"), **_PARAMS}
     recipe = _recipe(CHANNEL_NAME, "{model}/", CHANNEL_EPOCHS, ChannelSpace)
 
-    def __init__(self, model: str = "mobilenet", objective: str | list = "test_acc", seed_mode: str = "mean") -> None:
+    def __init__(self, model: str = "mobilenet", objective: str | list = "test_acc", seed_mode: str = "mean",
+                 constraints: list | None = None) -> None:  # fmt: skip
         self.model = model
         if model not in CHANNEL_MODELS:
             raise InvalidConfig(f"channel-bench-macro has no model {model!r}; choose from {', '.join(CHANNEL_MODELS)}")
         super().__init__(objective=objective, seed_mode=seed_mode, cost="evaluation", space=ChannelSpace(model),
-                         fields={"model": model})  # fmt: skip
+                         fields={"model": model}, constraints=constraints)  # fmt: skip

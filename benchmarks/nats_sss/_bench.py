@@ -35,7 +35,8 @@ class NATSSize(TabularBenchmark):
     network and no validation split, so strategies see the test accuracy that the report
     uses (``visible_split`` says so). It has no training times either: every query costs
     one unit (``cost_unit = "evaluation"``), not the NATS-Bench paper's simulated seconds.
-    ``report`` gives ``test_acc`` and ``params``. Build the table first with
+    ``report`` gives ``test_acc`` and ``params``. ``constraints`` (e.g. ``["params<=2e5"]``)
+    bound the parameter count, a model property strategies may see (see ``TableRecipe``). Build the table first with
     ``benchlab data build nats-sss --source DIR`` (or ``--download``). Provenance: the
     public per-dataset CSV files pinned in ``_sources.py``.
     """
@@ -47,6 +48,7 @@ class NATSSize(TabularBenchmark):
     parameters = {
         "dataset": Param(str, choices=DATASETS, doc="dataset searched (NATS-Bench searches each one separately)"),
         "objective": Param(object, doc="'test_acc' (max) or 'params' (min), or a list of them (first primary)"),
+        "constraints": Param(list, none=True, doc="bounds on model properties, e.g. [\"params<=2e5\"] (hardware-aware NAS)"),
     }
     recipe = TableRecipe(
         table=NAME,
@@ -55,7 +57,8 @@ class NATSSize(TabularBenchmark):
         metrics={n: Metric(_COLUMNS[n], *OBJECTIVES[n]) for n in OBJECTIVES},
         report=_COLUMNS,
         epochs=(EPOCHS,),
+        constraints={"params": "{dataset}/params"},
     )
 
-    def __init__(self, dataset: str = "cifar10", objective: str | list = "test_acc") -> None:
-        super().__init__(dataset=dataset, objective=objective, cost="evaluation")
+    def __init__(self, dataset: str = "cifar10", objective: str | list = "test_acc", constraints: list | None = None) -> None:
+        super().__init__(dataset=dataset, objective=objective, cost="evaluation", constraints=constraints)

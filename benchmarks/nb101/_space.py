@@ -64,6 +64,8 @@ _MAX_MUTATE_TRIES = 10_000
 # Lookup tables: 7 edge bits -> their tuple, base-3 op code -> the 5 op indices.
 _BITS7 = tuple(tuple((c >> b) & 1 for b in range(7)) for c in range(128))
 _OPCODES = tuple(tuple((c // len(OPS) ** i) % len(OPS) for i in range(NUM_OP_VERTICES)) for c in range(len(OPS) ** 5))
+_NO_OPS = (0,) * NUM_OP_VERTICES
+_EDGE_MEMO_SIZE = 1 << 18  # edge sets memoised per restricted space (about 60 MB when full)
 _OTHER_OPS = tuple(tuple(o for o in range(len(OPS)) if o != cur) for cur in range(len(OPS)))
 _HEX = frozenset("0123456789abcdef")
 _INT_TYPE = {int}
@@ -77,9 +79,42 @@ def _fast_hash(arch) -> str | None:
     return _hash_masks(keep, succ, arch)
 
 
+def _structure(keep: int, succ: list[int]) -> tuple:
+    """``((vertex, out-degree, in-degree, predecessors, successors), ...)`` of the kept vertices."""
+    kept = [u for u in range(NUM_VERTICES) if keep >> u & 1]
+    preds: dict[int, list[int]] = {u: [] for u in kept}
+    succs = {}
+    for u in kept:
+        out = [v for v in kept if (succ[u] & keep) >> v & 1]
+        succs[u] = tuple(out)
+        for v in out:
+            preds[v].append(u)
+    return tuple((u, len(succs[u]), len(preds[u]), tuple(preds[u]), succs[u]) for u in kept)
+
+
+def _signature(structure: tuple, ops) -> tuple:
+    """One round of the module hash's refinement, without MD5: per vertex its (out-degree,
+    in-degree, label) and the sorted labels of its predecessors and successors, sorted over
+    vertices. Cells with one module hash share it, so a restricted space tests it before
+    hashing: most cells outside the set fail it for a few microseconds instead of the
+    hash's seven rounds of MD5."""
+    last = NUM_VERTICES - 1
+    label = {v: (o, i, -1 if v == 0 else -2 if v == last else ops[v - 1]) for v, o, i, _, _ in structure}
+    return tuple(sorted([(label[v], tuple(sorted([label[w] for w in p])), tuple(sorted([label[w] for w in q])))
+                         for v, _, _, p, q in structure]))  # fmt: skip
+
+
+def _degree_labels(keep: int, succ: list[int], arch) -> tuple:
+    """The refinement signature (:func:`_signature`) of a well-formed, valid tuple."""
+    return _signature(_structure(keep, succ), arch[NUM_EDGES:])
+
+
 def _uniforms(rng, n: int) -> list[float]:
     if isinstance(rng, np.random.Generator):
         return rng.random(n).tolist()
+    take = getattr(rng, "uniforms", None)  # benchlab.RandomStream: a slice of its buffer
+    if take is not None:
+        return take(n)
     return [rng.random() for _ in range(n)]
 
 
@@ -137,6 +172,8 @@ class NB101Space(SearchSpace):
         self._index: dict[str, int] | None = None  # hash -> id (restricted spaces with archs)
         self._rep_hash: dict[tuple, str] = {}  # representative -> its hash (restricted spaces with archs)
         self._choices: np.ndarray | None = None  # the representatives as an int8 array (cache)
+        self._labels: frozenset | None = None  # degree-label multisets of the cells (cache, see mutate)
+        self._edges_memo: dict = {}  # edge bitmask -> pruned structure (cache, see _edge_info)
         if hashes is not None or archs is not None:
             self._restrict(hashes, archs)
 
@@ -242,11 +279,13 @@ class NB101Space(SearchSpace):
         return self._choices
 
     def __getstate__(self):
-        return {**self.__dict__, "_index": None, "_choices": None}  # caches, rebuilt on demand
+        return {**self.__dict__, "_index": None, "_choices": None, "_labels": None, "_edges_memo": {}}  # caches, rebuilt on demand
 
     def __setstate__(self, state):
         state.setdefault("_rep_hash", {})
         state.setdefault("_choices", None)
+        state.setdefault("_labels", None)
+        state.setdefault("_edges_memo", {})
         self.__dict__.update(state)
 
     def __repr__(self) -> str:
@@ -338,6 +377,78 @@ class NB101Space(SearchSpace):
             "draws; construct NB101Space(hashes=..., archs=...) with one arch per cell to sample uniformly"
         )
 
+    def _member_labels(self) -> frozenset | None:
+        """The degree-label multisets of a restricted space's cells (None: not restricted or
+        no representatives), built on first use."""
+        if self._cells is None:
+            return None
+        labels = self._labels
+        if labels is None:
+            sets = set()
+            for a in self._cells:
+                keep, succ, _ = _analyse(a)
+                sets.add(_degree_labels(keep, succ, a))
+            labels = self._labels = frozenset(sets)
+        return labels
+
+    def _restricted_hash(self, child, labels) -> str | None:
+        """``child``'s hash when it is one of the restricted space's cells, else None."""
+        keep, succ, edges = _analyse(child)
+        if not keep or edges > MAX_EDGES:
+            return None
+        if labels is not None and _degree_labels(keep, succ, child) not in labels:
+            return None
+        h = _hash_masks(keep, succ, child)
+        return h if h in self._allowed else None
+
+    def _edge_info(self, e: int):
+        """``(keep, succ, structure)`` (see :func:`_structure`) of the pruned cell with edge
+        bits ``e`` (bit k = edge k), or None when no op choice makes it valid; memoised per
+        space (bounded), since mutations around one parent redraw the same edge sets."""
+        memo = self._edges_memo
+        info = memo.get(e, 0)
+        if info != 0:
+            return info
+        keep, succ, edges = _analyse(_BITS7[e & 127] + _BITS7[(e >> 7) & 127] + _BITS7[e >> 14] + _NO_OPS)
+        info = None if not keep or edges > MAX_EDGES else (keep, succ, _structure(keep, succ))
+        if len(memo) >= _EDGE_MEMO_SIZE:
+            memo.clear()
+        memo[e] = info
+        return info
+
+    def _restricted_mutation(self, arch, parent, rng, p_edge, p_op, labels, tries):
+        """The ``ying2019`` mutation loop of :meth:`mutate` for a restricted space with
+        representatives, on edge bitmasks: the same draws in the same order and the same
+        child, without building and pruning a tuple for every rejected draw (most draws land
+        outside a partial table's cells). None after ``tries`` draws."""
+        allowed = self._allowed
+        e0 = 0
+        for k in range(NUM_EDGES):
+            if arch[k]:
+                e0 |= 1 << k
+        ops0 = arch[NUM_EDGES:]
+        for _ in range(tries):
+            u = _uniforms(rng, NUM_ARCH)
+            e = e0
+            for k in range(NUM_EDGES):
+                if u[k] < p_edge:
+                    e ^= 1 << k
+            ops = list(ops0)
+            for k in range(NUM_OP_VERTICES):
+                if u[NUM_EDGES + k] < p_op:
+                    ops[k] = _OTHER_OPS[ops[k]][int(rng.integers(0, 2))]
+            info = self._edge_info(e)
+            if info is None:
+                continue
+            keep, succ, structure = info
+            if _signature(structure, ops) not in labels:
+                continue
+            child = _BITS7[e & 127] + _BITS7[(e >> 7) & 127] + _BITS7[e >> 14] + tuple(ops)
+            h = _hash_masks(keep, succ, child)
+            if h in allowed and h != parent:
+                return child
+        return None
+
     def mutate(self, arch, rng) -> tuple:
         """A random different cell near ``arch`` (see the ``mutation`` parameter)."""
         parent = self.cell_hash(arch)
@@ -351,6 +462,12 @@ class NB101Space(SearchSpace):
         p_op = self.mutation_rate / NUM_OP_VERTICES
         allowed = self._allowed
         tries = _MAX_TRIES if allowed is None else _MAX_MUTATE_TRIES
+        labels = None if allowed is None else self._member_labels()
+        if labels is not None:
+            child = self._restricted_mutation(arch, parent, rng, p_edge, p_op, labels, tries)
+            if child is not None:
+                return child
+            tries = 0  # the same draws were all made: report
         for _ in range(tries):
             u = _uniforms(rng, NUM_ARCH)
             new = list(arch)
@@ -361,8 +478,8 @@ class NB101Space(SearchSpace):
                 if u[k] < p_op:
                     new[k] = _OTHER_OPS[new[k]][int(rng.integers(0, 2))]
             child = tuple(new)
-            h = _fast_hash(child)
-            if h is not None and h != parent and (allowed is None or h in allowed):
+            h = _fast_hash(child) if allowed is None else self._restricted_hash(child, labels)
+            if h is not None and h != parent:
                 return child
         if allowed is not None:
             raise DataError(
@@ -379,6 +496,7 @@ class NB101Space(SearchSpace):
         parent = self.cell_hash(arch)
         seen = {parent}
         allowed = self._allowed
+        labels = None if allowed is None else self._member_labels()
         out = []
         candidates = []
         for k in range(NUM_EDGES):
@@ -387,8 +505,8 @@ class NB101Space(SearchSpace):
             for o in _OTHER_OPS[arch[k]]:
                 candidates.append(arch[:k] + (o,) + arch[k + 1 :])
         for child in candidates:
-            h = _fast_hash(child)
-            if h is None or h in seen or (allowed is not None and h not in allowed):
+            h = _fast_hash(child) if allowed is None else self._restricted_hash(child, labels)
+            if h is None or h in seen:
                 continue
             seen.add(h)
             out.append(child)

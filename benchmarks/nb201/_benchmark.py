@@ -33,6 +33,11 @@ class NB201(TabularBenchmark):
     train+valid). ``extra_objectives`` are minimised after the accuracy: ``"params"``,
     ``"latency/<device>"`` (ms; ``benchlab data info nb201`` lists the 28 devices) or any
     column. ``report(arch)``: every dataset's 200-epoch valid and test accuracy and params.
+    ``constraints`` (hardware-aware NAS): a list of ``"metric<=value"`` / ``"metric>=value"``
+    over the model properties ``latency/<device>`` (ms, HW-NAS-Bench, Li et al. ICLR 2021:
+    the 27 device columns of the table) and ``params`` (the dataset's parameter count);
+    e.g. ``constraints=["latency/pixel3<=12"]``. Evaluations then carry those values and
+    ``feasible``; regret is against the best test accuracy among feasible cells.
     Provenance: the public files pinned in ``_sources.py`` (``benchlab data build nb201``) or
     the official ``.pth``/NATS archives (``benchlab data import``, table ``nb201-official``).
     """
@@ -47,6 +52,8 @@ class NB201(TabularBenchmark):
         "report_metric": Param(str, none=True, doc="report column regret uses (default: the dataset's 200-epoch test acc)"),
         "table": Param(str, doc="table name in the store (nb201, or nb201-official after an import)"),
         "extra_objectives": Param(list, none=True, doc="further columns to minimise: 'params', 'latency/<device>', ..."),
+        "constraints": Param(list, none=True, doc="bounds on model properties, e.g. [\"latency/pixel3<=12\"] or "
+                                                  "[\"params<=8e5\"]"),
     }
     recipe = TableRecipe(
         table="nb201", space=NB201Space, datasets=_SEARCH_DATASETS, epochs=(12, 200), multi_fidelity=True,
@@ -62,10 +69,13 @@ class NB201(TabularBenchmark):
         seeds_hint=" (the public files hold seed means only); import the official file with `benchlab data import "
                    "nb201 NAS-Bench-201-v1_1-096897.pth` and pass table='nb201-official'",
         extra_hint="'params', 'latency/<device>' or ", describe=("dataset", "seed_mode", "table", "cost"),
+        constraints={"latency/*": "latency/*", "params": "{dataset}/params"},
     )  # fmt: skip
 
     def __init__(self, dataset: str = "cifar10-valid", fidelity: int = 200, seed_mode: str = "mean", cost: str = "auto",
-                 report_metric: str | None = None, table: str = "nb201", extra_objectives: list | None = None) -> None:  # fmt: skip
+                 report_metric: str | None = None, table: str = "nb201", extra_objectives: list | None = None,
+                 constraints: list | None = None) -> None:  # fmt: skip
         test = f"{'cifar10' if dataset == 'cifar10-valid' else dataset}/test_acc@200"  # cifar10: trained on train+valid
         super().__init__(dataset=dataset, fidelity=fidelity, seed_mode=seed_mode, cost=cost, table=table,
-                         report_metric=report_metric or test, extra_objectives=extra_objectives)  # fmt: skip
+                         report_metric=report_metric or test, extra_objectives=extra_objectives,
+                         constraints=constraints)  # fmt: skip
