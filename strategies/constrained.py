@@ -214,7 +214,7 @@ class ConstrainedGPBayesOpt(GPBayesOpt):
     # ``use_lookup`` changes nothing); the GP family is checked under its defaults as
     # gp_bo, so this variant runs the same code paths with a smaller candidate pool and
     # fewer kernel refits. tests/test_constraints.py covers the constrained paths.
-    conformance_cases: ClassVar[list[dict]] = [{"num_candidates": 40, "refit_growth": 1.0}]
+    conformance_cases: ClassVar[list[dict]] = [{"num_candidates": 20, "refit_growth": 1.0}]
     parameters = {
         **GPBayesOpt.parameters,
         "use_lookup": Param(bool, doc="use the free look-up of constraint metrics (P(feasible) exact) when offered"),

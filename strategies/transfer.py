@@ -243,7 +243,7 @@ class RGPE(_Transfer, GPBayesOpt):
     # The conformance suite drives hundreds of short runs: the same code paths with a
     # smaller candidate pool, fewer kernel refits and fewer posterior draws.
     conformance_cases: ClassVar[list[dict]] = [
-        {"num_candidates": 40, "refit_growth": 1.0, "num_samples": 32, "num_source_points": 30},
+        {"num_candidates": 20, "refit_growth": 1.0, "num_samples": 8, "num_source_points": 20},
     ]
     parameters = {
         **GPBayesOpt.parameters,

@@ -157,3 +157,16 @@ def test_restricted_hash_prefilter_is_exact():
         assert nb101_space._degree_labels(keep, succ, a) in labels
     child = space.mutate(cells[0], RandomStream(1))
     assert arch_hash(child) in allowed and arch_hash(child) != arch_hash(cells[0])
+
+
+def test_smac_model_switches_run_the_same_protocol():
+    """bootstrapping, log_y and splitter change the forest's numbers only: every variant proposes
+    unseen architectures and uses its model."""
+    space = CategoricalSpace([("d", range(4))] * 5)
+    base = {"n_trees": 3, "n_random_candidates": 30, "n_local_starts": 1}
+    for switches in ({"bootstrapping": False, "log_y": False, "splitter": "random"}, {"splitter": "random"}):
+        smac = SMACRandomForest(**base, **switches)
+        archs = _drive(smac, space, 40, seed=5)
+        assert len(set(archs)) == 40 and smac.stats()["asks"] > 0
+    with pytest.raises(InvalidConfig, match="splitter"):
+        SMACRandomForest(splitter="best-first").setup(space, OBJ, None, seed=0)
