@@ -138,7 +138,9 @@ class ReinforceLSTM(Strategy):
         self.backend = backend
 
     # the conformance suite runs both backends when torch is installed
-    conformance_cases = [{}, {"backend": "torch"}] if _HAS_TORCH else [{}]
+    # one case: the torch backend proposes the same architectures as NumPy's (and resumes from
+    # a pickle), both checked in tests/test_reinforce.py
+    conformance_cases = [{}]
 
     # -- setup -------------------------------------------------------------------------
     def _check(self) -> None:

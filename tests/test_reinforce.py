@@ -183,6 +183,11 @@ def test_lstm_torch_backend_proposes_the_same_architectures_as_numpy():
     assert a._steps == b._steps == 40
     assert a._baseline == pytest.approx(b._baseline, rel=1e-9)
     assert b.stats()["policy_steps"] == 40
+    # the torch backend pickles mid-run and resumes with the same proposals (the conformance
+    # suite runs the NumPy backend, which this one equals)
+    copy = pickle.loads(pickle.dumps(b))
+    nxt = [b.ask() for _ in range(3)]
+    assert [t.arch for t in nxt] == [copy.ask().arch for _ in range(3)]
 
 
 def test_lstm_backend_is_checked():
