@@ -241,6 +241,18 @@ class GPBayesOpt(Strategy):
         finally:
             self._ask_seconds.append(time.perf_counter() - t0)
 
+    def _fit_scheduled(self, X, y):
+        """The GP on ``(X, y)``, its kernel hyper-parameters re-optimised only once the data
+        grew by ``refit_growth`` since the last optimisation; returns ``(gp, optimised)``."""
+        n = len(y)
+        optimise = self._kernel_fit is None or n >= self._next_opt
+        if optimise:
+            self._n_opt += 1
+            self._next_opt = max(n + 1, math.ceil(n * (1.0 + self.refit_growth)))
+        gp = self._fit(X, y, self._kernel_fit if self._kernel_fit is not None else self._initial_kernel(), optimise)
+        self._kernel_fit = gp.kernel_
+        return gp, optimise
+
     def _ask(self):
         scores = np.asarray(self._scores, dtype=np.float64)
         finite = np.isfinite(scores)
@@ -256,13 +268,7 @@ class GPBayesOpt(Strategy):
             arch = sample_unproposed(self.space, self.rng, self._proposed)
             return None if arch is None else self._propose(arch, "random")
         X = np.stack([self._encode(a) for a in self._archs])
-        n = len(y)
-        optimise = self._kernel_fit is None or n >= self._next_opt
-        if optimise:
-            self._n_opt += 1
-            self._next_opt = max(n + 1, math.ceil(n * (1.0 + self.refit_growth)))
-        gp = self._fit(X, y, self._kernel_fit if self._kernel_fit is not None else self._initial_kernel(), optimise)
-        self._kernel_fit = gp.kernel_
+        gp, optimise = self._fit_scheduled(X, y)
         if self._pending:  # kriging believer: pending architectures take the posterior mean as value
             Xp = np.stack([self._encode(a) for a in self._pending.values()])
             lies = gp.predict(Xp)

@@ -330,13 +330,7 @@ class ConstrainedGPBayesOpt(GPBayesOpt):
             arch = self._feasible_unproposed()
             return None if arch is None else self._propose(arch, "random")
         X = np.stack([self._encode(a) for a in self._archs])
-        n = len(y)
-        optimise = self._kernel_fit is None or n >= self._next_opt
-        if optimise:
-            self._n_opt += 1
-            self._next_opt = max(n + 1, math.ceil(n * (1.0 + self.refit_growth)))
-        gp = self._fit(X, y, self._kernel_fit if self._kernel_fit is not None else self._initial_kernel(), optimise)
-        self._kernel_fit = gp.kernel_
+        gp, optimise = self._fit_scheduled(X, y)
         Xc = np.stack([self._encode(a) for a in pool])
         p_feasible = np.ones(len(pool)) if lookup else self._p_feasible(X, Xc, optimise)
         if self._pending:  # kriging believer on the objective

@@ -375,12 +375,7 @@ class RGPE(_Transfer, GPBayesOpt):
         Xc = np.stack([self._encode(a) for a in pool])
         weights = np.zeros(len(self._source_gps) + 1)
         if n >= 2:
-            optimise = self._kernel_fit is None or n >= self._next_opt
-            if optimise:
-                self._n_opt += 1
-                self._next_opt = max(n + 1, math.ceil(n * (1.0 + self.refit_growth)))
-            gp = self._fit(X, y, self._kernel_fit if self._kernel_fit is not None else self._initial_kernel(), optimise)
-            self._kernel_fit = gp.kernel_
+            gp, _ = self._fit_scheduled(X, y)
             weights = self._weights(X, y, gp)
             if self._pending:  # kriging believer, as gp_bo
                 Xp = np.stack([self._encode(a) for a in self._pending.values()])
